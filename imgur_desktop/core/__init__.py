@@ -1,0 +1,1 @@
+"""Qt-free core: models, format sniffing, link formats, settings and the API client."""

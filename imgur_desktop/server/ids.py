@@ -1,0 +1,48 @@
+"""Random identifiers in the shapes Imgur used."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def random_id(length: int) -> str:
+    return "".join(secrets.choice(_ALNUM) for _ in range(length))
+
+
+def image_hash() -> str:
+    return random_id(7)  # 5 characters in 2011, 7 by 2015
+
+
+def delete_hash() -> str:
+    return random_id(15)
+
+
+def album_id() -> str:
+    return random_id(5)
+
+
+def api_key() -> str:
+    return secrets.token_hex(16)
+
+
+def consumer_key() -> str:
+    return random_id(25)
+
+
+def consumer_secret() -> str:
+    return secrets.token_hex(20)
+
+
+def oauth_token() -> str:
+    return random_id(30)
+
+
+def oauth_secret() -> str:
+    return random_id(30)
+
+
+def verifier() -> str:
+    return random_id(10)

@@ -1,0 +1,287 @@
+"""``POST /2/upload`` and ``POST /2/account/images``: from a streamed body to a stored image.
+
+Order matters: the signature and the credits are checked before the body is read, the body is
+spooled to disk as it arrives, the file is checked by content, and the database row is written
+last, after the files are complete, so an upload exists completely or not at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from imgur_desktop.core.formats import SNIFF_BYTES, UNSUPPORTED_MESSAGE, ImageFormat, sniff_bytes
+
+from . import ids
+from .forms import BadBody, BodyTooLarge, UploadBody, read_upload_body
+from .host import MAX_SMALL_BODY, BodyStream, Call, Host, _is_oauth_signed
+from .imaging import ImageRejected, inspect_image
+from .payloads import image_item
+from .storage import ImageRow
+from .wire import ApiError, pick_format
+
+OVER_LIMIT = "File is over the size limit"
+NO_IMAGE = "No image data was sent to the upload api"
+UPLOAD_TYPES = ("file", "base64", "url")
+MAX_URL_LENGTH = 4096
+
+
+def encoded_limit(limit: int) -> int:
+    """Room for base64 text of a file at the limit (4/3 of it, plus line breaks)."""
+    return limit * 4 // 3 + limit // 38 + 8192
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _temp_path(host: Host, prefix: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix=prefix, dir=host.config.tmp_dir)
+    os.close(fd)
+    return Path(name)
+
+
+def _looks_like_url(head: bytes) -> bool:
+    return head.lstrip().lower().startswith((b"http://", b"https://"))
+
+
+def _decode_base64(host: Host, src: Path, work: list[Path]) -> Path:
+    """Decode base64 text from ``src`` to a new file, chunk by chunk, refusing past the limit."""
+    limit = host.config.max_upload_bytes
+    dest = _temp_path(host, "b64-")
+    work.append(dest)
+    translate = bytes.maketrans(b"-_ ", b"+/+")  # URL-safe alphabet; '+' sent unescaped
+    written = 0
+    carry = b""
+    first = True
+    with src.open("rb") as fin, dest.open("wb") as fout:
+        while True:
+            chunk = fin.read(256 * 1024)
+            if not chunk:
+                break
+            if first:
+                first = False
+                stripped = chunk.lstrip()
+                if stripped[:5].lower() == b"data:" and b"," in stripped[:200]:
+                    chunk = stripped.split(b",", 1)[1]  # a data: URI
+            chunk = b"".join(chunk.split()).translate(translate)
+            data = carry + chunk
+            usable = len(data) - len(data) % 4
+            carry = data[usable:]
+            try:
+                decoded = base64.b64decode(data[:usable], validate=True)
+            except binascii.Error:
+                raise ApiError(400, "Image data is not valid base64") from None
+            written += len(decoded)
+            if written > limit:
+                raise ApiError(400, OVER_LIMIT)
+            fout.write(decoded)
+        if carry:
+            try:
+                tail = base64.b64decode(carry + b"=" * (-len(carry) % 4), validate=True)
+            except binascii.Error:
+                raise ApiError(400, "Image data is not valid base64") from None
+            written += len(tail)
+            if written > limit:
+                raise ApiError(400, OVER_LIMIT)
+            fout.write(tail)
+    if written == 0:
+        raise ApiError(400, NO_IMAGE)
+    return dest
+
+
+def _http_only_opener() -> urllib.request.OpenerDirector:
+    # No file:, ftp: or data: handlers: a URL upload can only ever fetch over http(s).
+    opener = urllib.request.OpenerDirector()
+    for handler in (urllib.request.HTTPHandler(), urllib.request.HTTPSHandler(),
+                    urllib.request.HTTPRedirectHandler(), urllib.request.HTTPErrorProcessor(),
+                    urllib.request.HTTPDefaultErrorHandler()):
+        opener.add_handler(handler)
+    return opener
+
+
+def _fetch_url(host: Host, src: Path, work: list[Path]) -> Path:
+    raw = src.read_bytes()[:MAX_URL_LENGTH + 1]
+    if len(raw) > MAX_URL_LENGTH:
+        raise ApiError(400, "The image URL is too long")
+    url = raw.decode("utf-8", errors="replace").strip()
+    if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).netloc:
+        raise ApiError(400, "Only http and https image URLs can be uploaded")
+    limit = host.config.max_upload_bytes
+    timeout = host.config.url_fetch_timeout
+    deadline = time.monotonic() + 3 * timeout
+    dest = _temp_path(host, "url-")
+    work.append(dest)
+    # The scheme was checked above and the opener has no handler but http(s).
+    request = urllib.request.Request(url, headers={"User-Agent": "imgur-desktop-host"})  # noqa: S310
+    try:
+        with _http_only_opener().open(request, timeout=timeout) as resp, dest.open("wb") as out:
+            written = 0
+            while True:
+                chunk = resp.read(64 * 1024)
+                if not chunk:
+                    break
+                written += len(chunk)
+                if written > limit:
+                    raise ApiError(400, OVER_LIMIT)
+                if time.monotonic() > deadline:
+                    raise ApiError(400, "Fetching the image URL took too long")
+                out.write(chunk)
+    except urllib.error.HTTPError as exc:
+        raise ApiError(400, f"The image URL answered HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ApiError(400, f"The image URL could not be fetched: {reason}") from None
+    if written == 0:
+        raise ApiError(400, NO_IMAGE)
+    return dest
+
+
+def _image_source(host: Host, body: UploadBody, kind: str, work: list[Path]) -> Path:
+    """The path of the image's own bytes, whichever way they were sent."""
+    if body.image_path is None or body.image_size == 0:
+        raise ApiError(400, NO_IMAGE)
+    if kind == "":
+        with body.image_path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        if body.image_is_file or sniff_bytes(head) is not None:
+            kind = "file"
+        elif _looks_like_url(head) and body.image_size <= MAX_URL_LENGTH:
+            kind = "url"
+        else:
+            kind = "base64"
+    if kind == "file":
+        if body.image_size > host.config.max_upload_bytes:
+            raise ApiError(400, OVER_LIMIT)
+        return body.image_path
+    if kind == "base64":
+        return _decode_base64(host, body.image_path, work)
+    return _fetch_url(host, body.image_path, work)
+
+
+def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageRow:
+    """Validate and store; runs on a worker thread."""
+    kind = call.params.get("type", "").strip().lower()
+    if kind not in ("", *UPLOAD_TYPES):
+        raise ApiError(400, "Invalid upload type: use file, base64 or url")
+    src = _image_source(host, body, kind, work)
+    with src.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    fmt: ImageFormat | None = sniff_bytes(head)
+    if fmt is None:
+        raise ApiError(400, UNSUPPORTED_MESSAGE)
+
+    hash_ = ids.image_hash()
+    while host.storage.image_exists(hash_):
+        hash_ = ids.image_hash()
+    small_tmp = _temp_path(host, "thumb-s-")
+    large_tmp = _temp_path(host, "thumb-l-")
+    work += [small_tmp, large_tmp]
+    try:
+        inspected = inspect_image(src, fmt, max_pixels=host.config.max_image_pixels,
+                                  small=small_tmp, large=large_tmp)
+    except ImageRejected as exc:
+        raise ApiError(400, str(exc)) from None
+
+    size = src.stat().st_size
+    with src.open("rb+") as fh:
+        os.fsync(fh.fileno())  # the bytes are on disk before any record points at them
+    user = call.user
+    row = ImageRow(
+        hash=hash_, deletehash=ids.delete_hash(), user_id=None if user is None else user.id,
+        name=call.params.get("name") or body.image_filename or None,
+        title=call.params.get("title") or None, caption=call.params.get("caption") or None,
+        mime=fmt.mime, ext=fmt.ext, animated=inspected.animated, width=inspected.width,
+        height=inspected.height, size=size, views=0, bandwidth=0, created=time.time(),
+    )
+    os.replace(src, host.image_path(hash_, fmt.ext))
+    os.replace(small_tmp, host.thumb_path(hash_, "s"))
+    os.replace(large_tmp, host.thumb_path(hash_, "l"))
+    try:
+        host.storage.insert_image(row)
+    except BaseException:
+        host.remove_image_files(hash_, fmt.ext)
+        raise
+    return row
+
+
+def _check_key(host: Host, call: Call) -> None:
+    key = call.params.get("key", "")
+    if not key:
+        raise ApiError(401, "An API key is required for anonymous uploads")
+    if host.storage.app_by_api_key(key) is None:
+        raise ApiError(401, "Invalid API Key")
+
+
+async def upload(host: Host, request: Request, *, account: bool) -> Response:
+    stream = BodyStream(request)
+    call = await host.new_call(request, dict(request.query_params))
+    body: UploadBody | None = None
+    work: list[Path] = []
+    limit = host.config.max_upload_bytes
+    cost = host.config.upload_cost
+    try:
+        content_type = request.headers.get("content-type", "")
+        pre_read: bytes | None = None
+        body_text = ""
+        if (_is_oauth_signed(request, call.params)
+                and "application/x-www-form-urlencoded" in content_type):
+            # OAuth 1.0a signs every form parameter, so a signed form must be read whole.
+            pre_read = await stream.read(encoded_limit(limit) + MAX_SMALL_BODY)
+            body_text = pre_read.decode("utf-8", errors="replace")
+        await host.authenticate(call, body_text)
+        if account:
+            call.require_user()
+        name, bucket_limit = host.bucket(request, call.user)
+        call.credits = host.credits.peek(name, bucket_limit)
+        if call.credits.remaining < cost:
+            raise ApiError(403, "API limits exceeded")  # refused before a byte is stored
+        if not account and "key" in call.params:
+            _check_key(host, call)
+
+        chunks = _once(pre_read) if pre_read is not None else stream.chunks()
+        body = await read_upload_body(chunks, content_type, tmp_dir=host.config.tmp_dir,
+                                      file_limit=limit, text_limit=encoded_limit(limit))
+        for key, value in body.fields.items():
+            call.params.setdefault(key, value)
+        if body.image_path is None and call.params.get("image"):
+            # PUT /2/upload?image=... with an empty body: the image is a query parameter.
+            spool = _temp_path(host, "query-")
+            work.append(spool)
+            spool.write_bytes(call.params["image"].encode())
+            body.image_path, body.image_size = spool, spool.stat().st_size
+        call.fmt = pick_format(request.path_params.get("fmt", ""), call.params.get("_format"))
+        if not account:
+            _check_key(host, call)
+        host.spend(call, cost)
+        row = await run_in_threadpool(_store, host, call, body, work)
+        root = "images" if account else "upload"
+        return host.respond(call, 200, root, image_item(row, call.links, owner=True))
+    except BodyTooLarge:
+        await stream.drain(host.config.drain_limit_bytes)
+        return host.error(call, ApiError(400, OVER_LIMIT))
+    except BadBody as exc:
+        await stream.drain(host.config.drain_limit_bytes)
+        return host.error(call, ApiError(400, str(exc)))
+    except ApiError as exc:
+        await stream.drain(host.config.drain_limit_bytes)
+        return host.error(call, exc)
+    except ClientDisconnect:
+        return Response(status_code=400)
+    finally:
+        if body is not None:
+            body.discard()
+        for path in work:
+            path.unlink(missing_ok=True)

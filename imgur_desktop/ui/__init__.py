@@ -1,0 +1,1 @@
+"""PySide6 user interface (arrives with the desktop app issue)."""
