@@ -105,6 +105,7 @@ def _routes(host: Host) -> list[BaseRoute]:
         Route("/oauth/access_token", pages.access_token, methods=["GET", "POST"]),
         Route("/oauth/authorize", pages.authorize, methods=["GET", "POST"]),
         Route("/", pages.home, methods=["GET"]),
+        Route("/health", pages.health, methods=["GET"]),
         Route("/a/{hash:hid}", pages.album_page, methods=["GET"]),
         Route("/delete/{hash:hid}", pages.delete_page, methods=["GET", "POST"]),
         Route("/{name:hid}.{ext:hid}", pages.file, methods=["GET", "HEAD"]),

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from imgur_desktop.core.formats import PDF, XCF
 
@@ -42,6 +42,10 @@ class Pages:
         count = await run_in_threadpool(self.storage.upload_stats, 0.0)
         return self.host.page("home.html", public_url=self.host.base_url(request),
                               images=count[0], albums=self.storage.count_albums())
+
+    async def health(self, request: Request) -> Response:
+        """Free and cheap: tells a client that this is an imgur-desktop host, and alive."""
+        return JSONResponse({"service": "imgur-desktop", "api": "2", "status": "ok"})
 
     async def file(self, request: Request) -> Response:
         """``/{hash}.{ext}`` (the image) and ``/{hash}s.jpg`` / ``/{hash}l.jpg`` (thumbnails)."""

@@ -8,6 +8,7 @@ file, which is never served and is swept at the next start.
 from __future__ import annotations
 
 import hashlib
+import os
 import hmac
 import secrets
 import sqlite3
@@ -306,6 +307,10 @@ class Storage:
 
     def _migrate(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Password hashes, consumer secrets and delete hashes: owner-only, like the -wal/-shm
+        # files SQLite derives from it.
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         conn = self._conn()
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:

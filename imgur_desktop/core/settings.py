@@ -1,0 +1,73 @@
+"""One typed settings object, kept as TOML in the platform config dir. No secrets here: the
+consumer secret and tokens live in the keyring (see tokens.py)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .links import LinkFormat
+
+SETTINGS_FILE = "settings.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    api_url: str | None = None  # None: the embedded local image host
+    key: str | None = None  # the anonymous API key (not a secret: it rides in every upload)
+    consumer_key: str | None = None
+    link_format: str = LinkFormat.DIRECT.value
+    concurrency: int = 3
+    max_upload_mb: float = 10.0
+    # api_url -> the account signed in there (its tokens are in the keyring)
+    accounts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def load(config_dir: Path) -> Settings:
+    path = config_dir / SETTINGS_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+        # A broken settings file must not stop the app: start from defaults, keep the file.
+        return Settings()
+    known = {f.name for f in fields(Settings)}
+    values = {k: v for k, v in data.items() if k in known and k != "accounts"}
+    accounts = data.get("accounts", {})
+    settings = Settings(**values)
+    if isinstance(accounts, dict):
+        settings = replace(settings, accounts={str(k): str(v) for k, v in accounts.items()})
+    return settings
+
+
+def save(config_dir: Path, settings: Settings) -> None:
+    config_dir.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for f in fields(Settings):
+        value = getattr(settings, f.name)
+        if f.name == "accounts" or value is None:
+            continue
+        lines.append(f"{f.name} = {_toml_value(value)}")
+    if settings.accounts:
+        lines.append("\n[accounts]")
+        lines += [f"{_toml_value(k)} = {_toml_value(v)}" for k, v in settings.accounts.items()]
+    path = config_dir / SETTINGS_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
