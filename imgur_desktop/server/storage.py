@@ -8,8 +8,8 @@ file, which is never served and is swept at the next start.
 from __future__ import annotations
 
 import hashlib
-import os
 import hmac
+import os
 import secrets
 import sqlite3
 import threading
