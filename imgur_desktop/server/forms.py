@@ -281,6 +281,7 @@ async def read_upload_body(
             if col.spool is not None and col.spool.size == 0:
                 col.abort()
                 col.spool = None
+                col.body.image_is_file = False
         return col.finish()
     except (BodyTooLarge, BadBody):
         col.abort()

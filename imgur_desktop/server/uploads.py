@@ -262,6 +262,7 @@ async def upload(host: Host, request: Request, *, account: bool) -> Response:
             work.append(spool)
             spool.write_bytes(call.params["image"].encode())
             body.image_path, body.image_size = spool, spool.stat().st_size
+            body.image_is_file = False  # query text is base64 or a URL, never raw bytes
         call.fmt = pick_format(request.path_params.get("fmt", ""), call.params.get("_format"))
         if not account:
             _check_key(host, call)

@@ -73,8 +73,13 @@ def _jsonable(value: Value) -> object:
     return value
 
 
+#: oEmbed is its own standard: its JSON is the bare object, its XML root is <oembed>.
+FLAT_JSON_ROOTS = frozenset({"oembed"})
+
+
 def to_json(root: str, payload: Value) -> bytes:
-    text = json.dumps({root: _jsonable(payload)}, separators=(",", ":"), ensure_ascii=True)
+    document = _jsonable(payload) if root in FLAT_JSON_ROOTS else {root: _jsonable(payload)}
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=True)
     return text.replace("/", "\\/").encode("ascii")
 
 

@@ -25,7 +25,8 @@ def jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
 
 
 def gif(frames: int = 1, size: tuple[int, int] = (32, 32)) -> bytes:
-    imgs = [Image.new("P", size, i * 40) for i in range(frames)]
+    # Frames must differ, or Pillow merges them into one.
+    imgs = [Image.new("RGB", size, (i * 60 % 256, 255 - i * 60 % 256, 0)) for i in range(frames)]
     buf = io.BytesIO()
     imgs[0].save(buf, "GIF", save_all=frames > 1, append_images=imgs[1:], duration=100, loop=0)
     return buf.getvalue()
