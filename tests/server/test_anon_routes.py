@@ -830,7 +830,8 @@ def parse_oembed(resp: requests.Response, kind: str) -> Any:
     if kind == "json":
         assert resp.headers.get("Content-Type", "").startswith("application/json")
         body = resp.json()
-        assert isinstance(body, dict) and "oembed" not in body, body
+        assert isinstance(body, dict)
+        assert "oembed" not in body, body
         return flat(body)
     return parse_flat(resp, kind, "oembed")
 
