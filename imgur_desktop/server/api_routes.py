@@ -239,15 +239,16 @@ class ApiRoutes:
         user = call.require_user()
         privacy = self._choice(call, "privacy", PRIVACIES) or user.default_album_privacy
         layout = self._choice(call, "layout", LAYOUTS) or "blog"
-        images = self._owned_hashes(user, parse_id_list(call.params.get("images", "")
-                                                        or call.params.get("add_images", "")))
+        images = parse_id_list(call.params.get("images", "")
+                               or call.params.get("add_images", ""))
+        cover = call.params.get("cover") or None
+        if cover is not None and cover not in images:
+            images.append(cover)
+        self._owned_hashes(user, images)  # all checked before anything is created
         album = self.storage.create_album(
             user.id, title=call.params.get("title") or None,
             description=call.params.get("description") or None, privacy=privacy, layout=layout)
-        cover = call.params.get("cover") or None
-        if cover is not None and cover not in images:
-            images = [*images, *self._owned_hashes(user, [cover])]
-        if images or cover:
+        if images:
             self.storage.update_album(album.id, fields={"cover": cover} if cover else {},
                                       add_images=images)
             refreshed = self.storage.album(album.id)

@@ -479,6 +479,9 @@ class Storage:
     def most_popular(self, since: float, limit: int = 5) -> list[str]:
         rows = self._conn().execute(
             "SELECT hash FROM images WHERE created >= ? AND views > 0"
+            # an image in a hidden or secret album is never listed anywhere public
+            " AND NOT EXISTS (SELECT 1 FROM album_images ai JOIN albums a ON a.id = ai.album_id"
+            "                 WHERE ai.hash = images.hash AND a.privacy != 'public')"
             " ORDER BY views DESC, created DESC LIMIT ?", (since, limit)
         ).fetchall()
         return [r[0] for r in rows]
