@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
@@ -113,7 +113,9 @@ def _routes(host: Host) -> list[BaseRoute]:
     ]
 
 
-def create_app(config: ServerConfig) -> Starlette:
+def create_app(config: ServerConfig,
+               on_startup: Callable[[], None] | None = None) -> Starlette:
+    """``on_startup`` runs once the server is up, its stop-signal handlers installed."""
     host = Host(config)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -132,6 +134,8 @@ def create_app(config: ServerConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if on_startup is not None:
+            on_startup()
         yield
         host.storage.close()
 

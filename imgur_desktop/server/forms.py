@@ -25,6 +25,10 @@ MAX_FIELDS = 100
 class BodyTooLarge(Exception):
     """The image field passed the limit; the rest of the body was not stored."""
 
+    def __init__(self) -> None:
+        super().__init__("over the size limit")
+        self.fields: dict[str, str] = {}  # the text fields read before it, for the error echo
+
 
 class BadBody(Exception):
     """The body is not a form this host can read."""
@@ -283,7 +287,11 @@ async def read_upload_body(
                 col.spool = None
                 col.body.image_is_file = False
         return col.finish()
-    except (BodyTooLarge, BadBody):
+    except BodyTooLarge as exc:
+        col.abort()
+        exc.fields = dict(col.body.fields)
+        raise
+    except BadBody:
         col.abort()
         raise
     except Exception as exc:  # the parser's own errors: a malformed body

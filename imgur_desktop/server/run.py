@@ -43,10 +43,12 @@ def serve(config: ServerConfig, host: str, port: int,
           announce: Callable[[str], None]) -> None:
     """Serve until SIGINT or SIGTERM; ``announce`` gets the URL once the socket is bound."""
     sock = bind(host, port)
-    app = create_app(config)
+    url = url_of(sock)
+    # Announced from the app's startup, when uvicorn already handles SIGINT/SIGTERM: whoever
+    # reads the line may stop the server at once and still get a clean exit.
+    app = create_app(config, on_startup=lambda: announce(url))
     uv_config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                                timeout_graceful_shutdown=5)
     server = _Server(uv_config)
-    announce(url_of(sock))
     logging.getLogger(__name__).info("data in %s", config.data_dir)
     server.run(sockets=[sock])

@@ -270,7 +270,9 @@ async def upload(host: Host, request: Request, *, account: bool) -> Response:
         row = await run_in_threadpool(_store, host, call, body, work)
         root = "images" if account else "upload"
         return host.respond(call, 200, root, image_item(row, call.links, owner=True))
-    except BodyTooLarge:
+    except BodyTooLarge as exc:
+        for key, value in exc.fields.items():
+            call.params.setdefault(key, value)
         await stream.drain(host.config.drain_limit_bytes)
         return host.error(call, ApiError(400, OVER_LIMIT))
     except BadBody as exc:
