@@ -82,7 +82,8 @@ class LocalHost:
         return self
 
     def _collect_stderr(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
+        assert self.proc is not None
+        assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self.stderr_lines.append(line)
 
