@@ -90,20 +90,29 @@ def ensure(data_dir: Path | None = None, *, start: bool = True,
             raise LocalServiceError(
                 f"The local image host is not running. Start it with: imgur-desktop serve "
                 f"--port {local_port()}")
-        _spawn(host_dir)
+        proc = _spawn(host_dir)
         started = True
         deadline = time.monotonic() + timeout
         while not is_running(url):
-            if time.monotonic() > deadline:
+            # A host that exited (port taken, bad data dir) will not come up: say so now.
+            if proc.poll() is not None or time.monotonic() > deadline:
+                if proc.poll() is None:
+                    proc.terminate()  # not in the pid file: nothing else could stop it
                 log = host_dir / LOG_FILE
                 raise LocalServiceError(
                     f"The local image host did not start; see {log}")
             time.sleep(0.1)
+        if proc.poll() is None:
+            # Only a host that is really ours and running goes in the pid file: if another
+            # one answered (a slow health check), ours exited and the old file stays valid.
+            (host_dir / PID_FILE).write_text(str(proc.pid), encoding="utf-8")
+        else:
+            started = False
     return LocalService(url, keys["key"], keys["consumer_key"], keys["consumer_secret"],
                         started)
 
 
-def _spawn(host_dir: Path) -> None:
+def _spawn(host_dir: Path) -> subprocess.Popen[bytes]:
     log = (host_dir / LOG_FILE).open("ab")
     proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
         [sys.executable, "-m", "imgur_desktop", "serve", "--port", str(local_port()),
@@ -111,7 +120,20 @@ def _spawn(host_dir: Path) -> None:
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
     )
     log.close()
-    (host_dir / PID_FILE).write_text(str(proc.pid), encoding="utf-8")
+    return proc
+
+
+def _is_host_process(pid: int) -> bool:
+    """Whether ``pid`` still is an ``imgur_desktop serve`` (a pid can be reused after the
+    host died, e.g. across a reboot). Where /proc is missing, trust the pid file."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    try:
+        cmdline = (proc / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"imgur_desktop" in cmdline and b"serve" in cmdline
 
 
 def stop(data_dir: Path | None = None) -> bool:
@@ -125,6 +147,9 @@ def stop_in(host_dir: Path) -> bool:
         pid = int(pid_path.read_text(encoding="utf-8").strip())
     except (FileNotFoundError, ValueError):
         return False
+    if not _is_host_process(pid):
+        pid_path.unlink(missing_ok=True)
+        return False
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -135,6 +160,8 @@ def stop_in(host_dir: Path) -> bool:
             os.kill(pid, 0)
         except ProcessLookupError:
             break
+        if not _is_host_process(pid):
+            break  # exited; a zombie until its parent (init) reaps it
         time.sleep(0.05)
     pid_path.unlink(missing_ok=True)
     return True

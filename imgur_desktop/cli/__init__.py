@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from imgur_desktop.core.errors import ImgurError
 from imgur_desktop.core.messages import describe
@@ -13,7 +14,7 @@ from imgur_desktop.core.messages import describe
 from . import account, server_cmds, upload
 from .context import Context, UsageError, resolve
 from .output import error
-from .parser import build
+from .parser import build, build_app
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -33,20 +34,43 @@ COMMANDS: dict[str, Command] = {
 
 
 def _open_app(args: argparse.Namespace) -> int:
-    error("the desktop app is not built yet; see 'imgur-desktop --help' for the commands")
-    return EXIT_USAGE
+    from imgur_desktop.app import run
+
+    return run(args, list(getattr(args, "inputs", []) or []))
+
+
+_VALUE_OPTIONS = ("--api-url", "--key", "--consumer-key", "--consumer-secret", "--config-dir",
+                  "--data-dir")
+
+
+def _wants_app(argv: Sequence[str]) -> bool:
+    """No command among the words: the app, with any paths or URLs given queued at start."""
+    if any(word in COMMANDS or word in ("serve", "server") for word in argv) or any(
+            word in ("-h", "--help", "--version") for word in argv):
+        return False
+    # A word that is neither a file nor a link is a mistyped command: the command parser
+    # says so (exit 2) rather than the app opening on it.
+    words = iter(argv)
+    for word in words:
+        if word in _VALUE_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-") and not (
+                word.lower().startswith(("http://", "https://")) or Path(word).exists()):
+            return False
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_app() if _wants_app(words) else build()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # argparse's own usage errors exit 2
         return int(exc.code or 0)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        if args.command is None:
+        if getattr(args, "command", None) is None:
             return _open_app(args)
         if args.command == "serve":
             return server_cmds.serve(args)

@@ -32,6 +32,11 @@ def login(ctx: Context, args: argparse.Namespace) -> int:
     if not ctx.consumer_key or not ctx.consumer_secret:
         raise UsageError("signing in needs the application's --consumer-key and "
                          "--consumer-secret (or IMGUR_DESKTOP_CONSUMER_KEY/_SECRET)")
+    try:
+        ctx.store.check()  # before the browser: a sign-in that cannot be kept is no use
+    except KeyringUnavailable as exc:
+        error(f"Cannot sign in: {exc}")
+        return EXIT_FAILED
     flow = OAuth1SignIn(ctx.api_url, ctx.consumer_key, ctx.consumer_secret)
     receiver = None if args.pin else LoopbackReceiver()
     try:

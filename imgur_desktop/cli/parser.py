@@ -134,3 +134,15 @@ def build() -> argparse.ArgumentParser:
         p.add_argument("--data-dir", metavar="DIR", help="the host's folder")
         p.add_argument("--json", action="store_true")
     return parser
+
+
+def build_app() -> argparse.ArgumentParser:
+    """``imgur-desktop [options] [PATH|URL …]``: open the app, queueing what was named."""
+    parser = argparse.ArgumentParser(prog="imgur-desktop",
+                                     description="Open the desktop app.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    _global_options(parser, top=True)
+    parser.add_argument("inputs", nargs="*", metavar="PATH|URL",
+                        help="images, folders or links to upload at start")
+    parser.set_defaults(command=None)
+    return parser

@@ -71,8 +71,14 @@ def server(args: argparse.Namespace) -> int:
     data_dir = host_data_dir(args)
     if args.server_command == "stop":
         stopped = localservice.stop_in(data_dir)
+        if not stopped and getattr(args, "data_dir", None):
+            # The other commands' --data-dir names the folder that holds local-host/: a
+            # host they started in the background is stopped with the same option.
+            stopped = localservice.stop_in(paths.local_host_dir(Path(args.data_dir)))
         say("Stopped the local image host" if stopped else "The local image host was not "
             "started by imgur-desktop (nothing to stop)")
+        if args.json:
+            print(json.dumps({"stopped": stopped}), flush=True)
         return EXIT_OK
     if args.server_command == "add-app":
         app = admin.add_app(data_dir, args.name)

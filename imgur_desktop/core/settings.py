@@ -20,6 +20,8 @@ class Settings:
     consumer_key: str | None = None
     link_format: str = LinkFormat.DIRECT.value
     concurrency: int = 3
+    auto_copy: bool = True  # copy the link the moment an upload finishes
+    confirm_upload: bool = False  # ask before each upload
     max_upload_mb: float = 10.0
     # api_url -> the account signed in there (its tokens are in the keyring)
     accounts: dict[str, str] = field(default_factory=dict)
@@ -29,13 +31,45 @@ class Settings:
         return int(self.max_upload_mb * 1024 * 1024)
 
 
+_TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n",
+                 "\f": "\\f", "\r": "\\r"}
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: control characters must be escaped, or the file will not load."""
+    out = []
+    for ch in text:
+        if ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+    return _toml_string(str(value))
+
+
+def _valid(name: str, value: object) -> bool:
+    """Whether a value read from the file has the field's type (hand edits can be anything)."""
+    if name in ("api_url", "key", "consumer_key"):
+        return isinstance(value, str)
+    if name in ("auto_copy", "confirm_upload"):
+        return isinstance(value, bool)
+    if name == "link_format":
+        return value in {f.value for f in LinkFormat}
+    if name == "concurrency":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if name == "max_upload_mb":
+        return (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and 0 < value < float("inf"))
+    return False
 
 
 def load(config_dir: Path) -> Settings:
@@ -48,11 +82,14 @@ def load(config_dir: Path) -> Settings:
         # A broken settings file must not stop the app: start from defaults, keep the file.
         return Settings()
     known = {f.name for f in fields(Settings)}
-    values = {k: v for k, v in data.items() if k in known and k != "accounts"}
+    # A value of the wrong type keeps that field's default rather than breaking later.
+    values = {k: v for k, v in data.items()
+              if k in known and k != "accounts" and _valid(k, v)}
     accounts = data.get("accounts", {})
     settings = Settings(**values)
     if isinstance(accounts, dict):
-        settings = replace(settings, accounts={str(k): str(v) for k, v in accounts.items()})
+        settings = replace(settings, accounts={str(k): v for k, v in accounts.items()
+                                               if isinstance(v, str)})
     return settings
 
 

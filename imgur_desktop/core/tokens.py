@@ -41,6 +41,14 @@ def _entry(api_url: str, account: str) -> str:
 class TokenStore:
     """``keyring`` behind a small API; ``keyring.set_keyring`` picks the backend in tests."""
 
+    def check(self) -> None:
+        """Raise KeyringUnavailable now if there is no usable keyring at all, so a sign-in
+        is not started (and a token issued) that could not be kept."""
+        try:
+            keyring.get_password(SERVICE, "availability-check")
+        except (KeyringError, RuntimeError) as exc:
+            raise KeyringUnavailable(type(exc).__name__) from None
+
     def save(self, api_url: str, tokens: StoredTokens) -> None:
         payload = json.dumps({"token": tokens.token, "secret": tokens.secret,
                               "consumer_key": tokens.consumer_key})

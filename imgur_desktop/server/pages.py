@@ -185,6 +185,12 @@ class Pages:
         app_name = self._app_name(row.consumer_key)
         if "deny" in form:
             self.storage.delete_request_token(token)
+            if row.callback != "oob":
+                # Tell the waiting app at once (the usual OAuth 1.0a "denied" convention).
+                parts = urlsplit(row.callback)
+                query = [*parse_qsl(parts.query, keep_blank_values=True), ("denied", token)]
+                return RedirectResponse(urlunsplit(parts._replace(query=urlencode(query))),
+                                        status_code=302)
             return self.host.page("denied.html", app_name=app_name)
         username = form.get("username", "")
         user = await run_in_threadpool(self.storage.authenticate, username,

@@ -412,11 +412,16 @@ def test_deny_gives_no_access_token(shared_host: Any) -> None:
 
 
 def test_deny_with_callback_does_not_redirect_with_a_verifier(shared_host: Any) -> None:
-    session, _ = request_token_session(shared_host, CALLBACK)
+    session, token = request_token_session(shared_host, CALLBACK)
     page = consent(session.authorization_url(shared_host.url + "oauth/authorize"), *ALICE,
                    allow=False)
     assert "oauth_verifier" not in page.headers.get("location", "")
     assert not has_pin(page)
+    # The waiting app hears of it at once: back to its callback with denied=TOKEN.
+    assert page.status_code == 302
+    location = page.headers["location"]
+    assert location.startswith(CALLBACK.split("?")[0])
+    assert f"denied={token['oauth_token']}" in location
 
 
 @pytest.mark.parametrize(("username", "password"), [

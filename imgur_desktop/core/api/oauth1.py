@@ -21,6 +21,11 @@ DONE_PAGE = (b"<!doctype html><meta charset=utf-8><title>Signed in</title>"
              b"<h1>Signed in</h1><p>You can close this tab and go back to imgur-desktop.</p>")
 
 
+DENIED_PAGE = (b"<!doctype html><meta charset=utf-8><title>Not signed in</title>"
+               b"<body style='font-family:sans-serif;margin:3em'><h1>Not signed in</h1>"
+               b"<p>You denied access. You can close this tab.</p>")
+
+
 @dataclass
 class PendingSignIn:
     authorize_url: str
@@ -70,6 +75,7 @@ class LoopbackReceiver:
     def __init__(self) -> None:
         self._verifier: str | None = None
         self._token: str | None = None
+        self._denied = False
         self._got = threading.Event()
         receiver = self
 
@@ -79,10 +85,15 @@ class LoopbackReceiver:
             def do_GET(self) -> None:
                 query = parse_qs(urlsplit(self.path).query)
                 verifier = query.get("oauth_verifier", [None])[0]
+                denied = query.get("denied", [None])[0]
                 if verifier:
                     receiver._verifier = verifier
                     receiver._token = query.get("oauth_token", [None])[0]
                     body = DONE_PAGE
+                    self.send_response(200)
+                elif denied:
+                    receiver._denied = True
+                    body = DENIED_PAGE
                     self.send_response(200)
                 else:
                     body = b"<!doctype html><title>Waiting</title><p>Waiting for sign-in."
@@ -91,7 +102,7 @@ class LoopbackReceiver:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
-                if verifier:
+                if verifier or denied:
                     receiver._got.set()
 
             def log_message(self, format: str, *args: object) -> None:
@@ -111,7 +122,9 @@ class LoopbackReceiver:
         waited = 0.0
         while waited < timeout:
             if self._got.wait(0.2):
-                assert self._verifier is not None
+                if self._denied or self._verifier is None:
+                    raise AuthRequired("Access was denied in the browser, so you are not "
+                                       "signed in")
                 return self._verifier
             waited += 0.2
             if cancel is not None and cancel.cancelled:

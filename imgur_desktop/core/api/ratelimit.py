@@ -43,6 +43,10 @@ class RateLimitState:
             epoch = reset if reset > 1_000_000_000 else self._clock() + reset
             reset_at = dt.datetime.fromtimestamp(epoch, dt.UTC)
         with self._lock:
+            old = self._credits
+            if (old is not None and old.limit == limit and old.reset_at == reset_at
+                    and remaining > old.remaining):
+                return  # within one window credits only go down: this answer was overtaken
             self._credits = Credits(limit, remaining, reset_at)
 
     def set_exhausted(self) -> None:

@@ -14,7 +14,7 @@ from typing import IO, Any
 import requests
 from requests.auth import AuthBase
 from requests_toolbelt.multipart.encoder import MultipartEncoder
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError
 
 from imgur_desktop import __version__
 
@@ -45,7 +45,8 @@ class RetryPolicy:
     max_delay: float = 8.0
 
     def delay(self, attempt: int) -> float:
-        """Full jitter: a random wait up to the exponential bound."""
+        """"Equal jitter": a random wait between half the exponential bound and the bound, so
+        clients that failed together do not retry together, yet none retries at once."""
         bound = min(self.max_delay, self.base_delay * (2 ** attempt))
         return random.uniform(bound / 2, bound)  # noqa: S311 (not for security)
 
@@ -103,15 +104,12 @@ class Transport:
             raise BadResponse("The service sent an answer far too large to be real",
                               method=method, url=url)
         data = bytearray()
-        try:
+        try:  # a break while reading raises requests' own error: the caller may retry it
             for chunk in resp.iter_content(64 * 1024):
                 data += chunk
                 if len(data) > MAX_RESPONSE_BYTES:
                     raise BadResponse("The service sent an answer far too large to be real",
                                       method=method, url=url)
-        except requests.RequestException as exc:
-            raise NetworkError(f"The connection broke while reading the answer ({exc})",
-                               method=method, url=url) from exc
         finally:
             resp.close()
         return bytes(data)
@@ -153,8 +151,10 @@ class Transport:
         """POST a multipart body streamed from its file objects.
 
         Retried only when the connection could not be made at all (the service cannot have
-        seen it); ``reopen`` gives a fresh file object for the retry.
+        seen it); ``reopen`` gives a fresh file object for the retry (its caller closes it).
+        Fields without file objects need no ``reopen``.
         """
+        has_files = any(isinstance(v, tuple) for v in fields.values())
         attempt = 0
         while True:
             if cancel is not None:
@@ -169,13 +169,14 @@ class Transport:
                 raw = RawResponse(resp.status_code, resp.headers,
                                   self._read_body(resp, "POST", url), "POST", url)
             except requests.RequestException as exc:
-                if (not never_reached_server(exc) or reopen is None
+                if (not never_reached_server(exc) or (has_files and reopen is None)
                         or attempt + 1 >= self.retry.attempts):
                     raise _network_error(exc, "POST", url) from exc
                 self._backoff(attempt, cancel, f"upload to {url}: {exc}")
                 attempt += 1
-                fields = {k: (v[0], reopen(), *v[2:]) if isinstance(v, tuple) else v
-                          for k, v in fields.items()}
+                if reopen is not None:
+                    fields = {k: (v[0], reopen(), *v[2:]) if isinstance(v, tuple) else v
+                              for k, v in fields.items()}
                 continue
             if rate is not None:
                 rate.update(raw.headers)
@@ -191,8 +192,20 @@ class Transport:
             self._sleep(delay)
 
 
-def _network_error(exc: requests.RequestException, method: str, url: str) -> NetworkError:
+def _timed_out(exc: requests.RequestException) -> bool:
+    """A timeout, also one met while sending the body or reading the answer's body (requests
+    reports those as a ConnectionError around urllib3's timeout or the socket's)."""
     if isinstance(exc, requests.Timeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, ReadTimeoutError):
+        return True
+    return isinstance(reason, ProtocolError) and any(
+        isinstance(arg, TimeoutError) for arg in reason.args)
+
+
+def _network_error(exc: requests.RequestException, method: str, url: str) -> NetworkError:
+    if _timed_out(exc):
         text = "The service did not answer in time"
     elif never_reached_server(exc):
         text = "The service cannot be reached (is it running, and is the network up?)"

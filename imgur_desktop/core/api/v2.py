@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -97,7 +98,8 @@ class V2Client:
             error = _status_error(raw, message, signed)
             if isinstance(error, RateLimited):
                 rate = self.rate_state(signed=signed)
-                rate.set_exhausted()
+                if not _has_rate_headers(raw.headers):
+                    rate.set_exhausted()  # nothing better known: none left until the reset
                 credits = rate.credits
                 error.reset_at = credits.reset_at if credits else None
             raise error
@@ -150,10 +152,10 @@ class V2Client:
         checked = check_file(path, self.max_upload_bytes)
         fields = self._upload_fields(meta, signed=account)
         fields["type"] = "file"
-        with checked.path.open("rb") as fh:
+        with checked.path.open("rb") as fh, ExitStack() as retries:
             fields["image"] = (checked.path.name, fh, checked.format.mime)
             return self._send_upload(fields, account=account, progress=progress, cancel=cancel,
-                                     reopen=lambda: checked.path.open("rb"))
+                                     reopen=lambda: retries.enter_context(checked.path.open("rb")))
 
     def upload_bytes(self, data: bytes, filename: str, meta: UploadMeta = UploadMeta(), *,
                      account: bool = False, progress: Progress | None = None,
@@ -242,7 +244,7 @@ class V2Client:
             value = self._call("GET", "account/albums", "albums", signed=True,
                                params={"page": str(page), "count": str(count)})
         except ApiError as exc:
-            if exc.status == 404 and page == 1:
+            if exc.status == 404 and page == 1 and "no albums" in exc.message.lower():
                 return Page((), page, count)  # v2 says "No albums found" for none
             raise
         items = value if isinstance(value, list) else [value]
@@ -303,11 +305,19 @@ def _album_fields(**values: str | None) -> dict[str, str]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _has_rate_headers(headers: Mapping[str, str]) -> bool:
+    """Whether the answer said what is left (then RateLimitState.update has already read it)."""
+    return any(name in headers for name in ("X-RateLimit-Remaining",
+                                            "X-RateLimit-UserRemaining"))
+
+
 def _status_error(raw: RawResponse, message: str | None, signed: bool) -> ApiError:
     text = message or _DEFAULT_TEXT.get(raw.status, f"The service answered HTTP {raw.status}")
     kwargs: dict[str, Any] = {"method": raw.method, "url": raw.url, "body": raw.body}
-    if raw.status in (403, 429) and (message is None or "limit" in text.lower()
-                                     or raw.status == 429):
+    # 429 always means "too many"; a 403 only when it says so ("API limits exceeded"): a
+    # forbidden page from a proxy or a regional block is not a reason to wait an hour.
+    if raw.status == 429 or (raw.status == 403 and message is not None
+                             and "limit" in message.lower()):
         return RateLimited(None, text, **kwargs)
     if raw.status == 401 and signed:
         return AuthRequired(text, **kwargs)

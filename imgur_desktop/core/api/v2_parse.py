@@ -207,6 +207,8 @@ def credits_from(value: Any) -> Credits:
 def stats_from(value: Any) -> Stats:
     fields = _mapping(value)
     popular = fields.get("most_popular_images")
+    if isinstance(popular, Mapping):  # XML with one member not called <item>: <image_hash>
+        popular = list(popular.values())
     return Stats(
         most_popular_images=tuple(str(h) for h in _list(popular) if h),
         images_uploaded=as_int(fields.get("images_uploaded")),
