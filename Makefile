@@ -13,11 +13,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
-# For now the app is the local image host; the desktop window comes with issue #4.
+# The desktop app, on the embedded local image host (started in the background if needed).
 run: $(STAMP)
-	$(BIN)/imgur-desktop serve
+	$(BIN)/imgur-desktop
 
-serve: run
+# The local image host alone, in the foreground.
+serve: $(STAMP)
+	$(BIN)/imgur-desktop serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check imgur_desktop tests $(wildcard benchmarks)

@@ -1,0 +1,80 @@
+"""The drop zone: the seed's three ways in ("browse your computer", "drag and drop here",
+"Ctrl + V paste from your clipboard"), lit up while something is dragged over it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from . import clipboard
+
+IDLE_STYLE = ("#dropZone { border: 2px dashed palette(mid); border-radius: 14px; }")
+ACTIVE_STYLE = ("#dropZone { border: 2px dashed palette(highlight); border-radius: 14px;"
+                " background: palette(alternate-base); }")
+
+
+class DropZone(QFrame):
+    dropped = Signal(object)  # a clipboard.Payload
+    browseRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dropZone")
+        self.setAcceptDrops(True)
+        self.setStyleSheet(IDLE_STYLE)
+        self.setMinimumHeight(120)
+        self.setAccessibleName("Drop zone: drop images here to upload them")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(16, 16, 16, 16)
+        self.hint = QLabel("Upload images", self)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = self.hint.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.hint.setFont(font)
+        column.addWidget(self.hint)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.browse = QPushButton("browse your computer", self)
+        self.browse.setFlat(True)
+        self.browse.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.browse.setStyleSheet("QPushButton { color: palette(link); text-decoration: "
+                                  "underline; border: none; }")
+        self.browse.setToolTip("Choose images to upload (Ctrl+O)")
+        self.browse.clicked.connect(self.browseRequested)
+        row.addWidget(self.browse)
+        for text in ("·", "drag and drop here", "·", "Ctrl + V", "paste from your clipboard"):
+            label = QLabel(text, self)
+            if text == "Ctrl + V":
+                label.setStyleSheet("font-weight: bold")
+            row.addWidget(label)
+        row.addStretch(1)
+        column.addLayout(row)
+
+    def _set_active(self, active: bool, text: str = "Upload images") -> None:
+        self.setStyleSheet(ACTIVE_STYLE if active else IDLE_STYLE)
+        self.hint.setText(text)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        payload = clipboard.read(event.mimeData())
+        if payload.empty:
+            event.ignore()
+            return
+        count = payload.count
+        text = ("Drop to upload this image" if count == 1 and not payload.paths
+                else f"Drop to upload {count} file{'s' if count != 1 else ''}")
+        self._set_active(True, text)
+        event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self._set_active(False)
+        event.accept()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._set_active(False)
+        payload = clipboard.read(event.mimeData())
+        if payload.empty:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.dropped.emit(payload)

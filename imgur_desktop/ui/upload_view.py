@@ -1,0 +1,202 @@
+"""The upload list's view and delegate: a 48 px thumbnail, name and size, an inline progress
+bar while uploading, the state in words, and the row's actions as links on the right."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from .upload_model import ItemRole, State, UploadItem
+
+ROW_HEIGHT = 56
+THUMB = 48
+PAD = 4
+
+ACTION_TEXT = {
+    "copy": "Copy link",
+    "open": "Open",
+    "retry": "Retry",
+    "cancel": "Cancel",
+    "remove": "Remove",
+    "details": "Details",
+}
+ACTIONS_BY_STATE = {
+    State.QUEUED: ("cancel", "remove"),
+    State.UPLOADING: ("cancel",),
+    State.DONE: ("copy", "open", "remove"),
+    State.FAILED: ("details", "retry", "remove"),
+    State.CANCELLED: ("retry", "remove"),
+}
+
+
+def human_size(size: int | None) -> str:
+    if not size:
+        return ""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return ""
+
+
+class UploadDelegate(QStyledItemDelegate):
+    actionTriggered = Signal(object, str)
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(option.rect.width(), ROW_HEIGHT)
+
+    def action_rects(self, rect: QRect, item: UploadItem,
+                     metrics: QFontMetrics) -> list[tuple[str, QRect]]:
+        """Where each of the row's action links is drawn (right-aligned, vertically centred)."""
+        out: list[tuple[str, QRect]] = []
+        x = rect.right() - PAD * 2
+        for action in reversed(ACTIONS_BY_STATE[item.state]):
+            width = metrics.horizontalAdvance(ACTION_TEXT[action]) + PAD * 2
+            x -= width
+            out.append((action, QRect(x, rect.top() + (rect.height() - metrics.height()) // 2,
+                                      width, metrics.height())))
+            x -= PAD
+        out.reverse()
+        return out
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        item = index.data(ItemRole)
+        if not isinstance(item, UploadItem):
+            return
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter,
+                            option.widget)
+        palette = option.palette
+        rect = option.rect
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        text_color = palette.color(QPalette.ColorRole.HighlightedText if selected
+                                   else QPalette.ColorRole.Text)
+
+        thumb_rect = QRect(rect.left() + PAD, rect.top() + (rect.height() - THUMB) // 2,
+                           THUMB, THUMB)
+        if item.thumbnail is not None and not item.thumbnail.isNull():
+            scaled = item.thumbnail.size().scaled(THUMB, THUMB,
+                                                  Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, scaled.width(), scaled.height())
+            target.moveCenter(thumb_rect.center())
+            painter.drawImage(target, item.thumbnail)
+        else:
+            painter.fillRect(thumb_rect, palette.color(QPalette.ColorRole.AlternateBase))
+
+        metrics = QFontMetrics(option.font)
+        actions = self.action_rects(rect, item, metrics)
+        right = (actions[0][1].left() if actions else rect.right()) - PAD * 2
+        left = thumb_rect.right() + PAD * 3
+        line_h = metrics.height()
+        top = rect.top() + (rect.height() - 2 * line_h - PAD) // 2
+
+        bold = QFont(option.font)  # a copy: the option's font is shared with later drawing
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(text_color)
+        name = metrics.elidedText(item.label, Qt.TextElideMode.ElideMiddle, right - left - 90)
+        painter.drawText(QRect(left, top, right - left, line_h),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        painter.setFont(option.font)
+        painter.drawText(QRect(left, top, right - left, line_h),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         human_size(item.size))
+
+        second = QRect(left, top + line_h + PAD, right - left, line_h)
+        if item.state is State.UPLOADING:
+            bar = QStyleOptionProgressBar()
+            bar.rect = QRect(second.left(), second.top(), min(220, second.width()),
+                             second.height())
+            bar.minimum, bar.maximum = 0, 100
+            bar.progress = item.percent
+            bar.text = f"{item.percent}%"
+            bar.textVisible = True
+            bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
+            style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+        else:
+            status = item.status_text()
+            if item.state is State.DONE and item.image is not None:
+                status = f"Done · {item.image.links.original}"
+            color = text_color
+            if item.state is State.FAILED and not selected:
+                color = QColor(200, 40, 40)
+            painter.setPen(color)
+            painter.drawText(second, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             metrics.elidedText(status, Qt.TextElideMode.ElideRight,
+                                                second.width()))
+
+        link = palette.color(QPalette.ColorRole.HighlightedText if selected
+                             else QPalette.ColorRole.Link)
+        painter.setPen(link)
+        for action, action_rect in actions:
+            painter.drawText(action_rect, Qt.AlignmentFlag.AlignCenter, ACTION_TEXT[action])
+        painter.restore()
+
+    def editorEvent(self, event: QEvent, model: QAbstractItemModel,
+                    option: QStyleOptionViewItem,
+                    index: QModelIndex | QPersistentModelIndex) -> bool:
+        if event.type() == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
+            item = index.data(ItemRole)
+            if isinstance(item, UploadItem):
+                metrics = QFontMetrics(option.font)
+                for action, rect in self.action_rects(option.rect, item, metrics):
+                    if rect.contains(event.position().toPoint()):
+                        self.actionTriggered.emit(item, action)
+                        return True
+        return super().editorEvent(event, model, option, index)
+
+
+class UploadView(QListView):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.delegate = UploadDelegate(self)
+        self.setItemDelegate(self.delegate)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setUniformItemSizes(True)
+        self.setMouseTracking(True)
+        self.setAccessibleName("Uploads")
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+
+    def selected_items(self) -> list[UploadItem]:
+        items = []
+        for index in sorted(self.selectionModel().selectedIndexes(), key=lambda i: i.row()):
+            item = index.data(ItemRole)
+            if isinstance(item, UploadItem):
+                items.append(item)
+        return items
+
+    def action_point(self, item_row: int, action: str) -> object:
+        """The centre of a row's action link, in viewport coordinates (for tests and a11y)."""
+        index = self.model().index(item_row, 0)
+        item = index.data(ItemRole)
+        rect = self.visualRect(index)
+        for name, action_rect in self.delegate.action_rects(rect, item,
+                                                            QFontMetrics(self.font())):
+            if name == action:
+                return action_rect.center()
+        raise KeyError(action)
+
+

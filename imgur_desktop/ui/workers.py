@@ -1,0 +1,59 @@
+"""The one way work leaves the GUI thread: a QRunnable on a QThreadPool calling one plain
+core function, reporting through signals on a separate QObject."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Signal
+
+from imgur_desktop.core.cancel import CancelToken
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+Job = Callable[[Progress, CancelToken], Any]
+
+
+class WorkerSignals(QObject):
+    """Defined apart from the runnable: a QRunnable is not a QObject and cannot signal."""
+
+    started = Signal()
+    progress = Signal(int, int)
+    finished = Signal(object)
+    failed = Signal(object)
+
+
+class Worker(QRunnable):
+    """Runs ``job(progress, cancel)``; emits ``finished(result)`` or ``failed(exception)``."""
+
+    def __init__(self, job: Job, cancel: CancelToken | None = None, *,
+                 parent: QObject) -> None:
+        super().__init__()
+        self.job = job
+        self.cancel = cancel or CancelToken()
+        # Signals emitted on a pool thread reach the GUI thread as queued calls, which Qt drops
+        # if the sending object is gone by then. The runnable is deleted as soon as run()
+        # returns, so the signals object belongs to a long-lived parent instead and is deleted
+        # only after its last queued call (deleteLater is queued behind them).
+        self.signals = WorkerSignals(parent)
+        self.setAutoDelete(True)
+
+    def _progress(self, sent: int, total: int) -> None:
+        # Qt signals carry C ints: report in KiB past 2 GiB so the numbers never overflow.
+        if total > 2**31 - 1:
+            sent, total = sent // 1024, total // 1024
+        self.signals.progress.emit(sent, total)
+
+    def run(self) -> None:
+        self.signals.started.emit()
+        try:
+            result = self.job(self._progress, self.cancel)
+        except Exception as exc:  # every failure reaches the GUI as a value, never a crash
+            logger.debug("worker failed: %r", exc)
+            self.signals.failed.emit(exc)
+        else:
+            self.signals.finished.emit(result)
+        self.signals.deleteLater()
