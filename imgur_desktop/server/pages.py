@@ -11,22 +11,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from imgur_desktop.core.formats import PDF, XCF
+from imgur_desktop.core.layouts import LAYOUTS as LAYOUTS_TEXT
 
 from .host import MAX_SMALL_BODY, BodyStream, Host
 from .payloads import LAYOUTS, Links, human_size, v2_datetime
 from .storage import ImageRow
 
-LAYOUT_TEXT = {
-    "blog": ("Blog", "Shows all the images on one page in a blog post style layout. Best for "
-             "albums with a small to medium amount of images."),
-    "vertical": ("Vertical", "Shows one image at a time in a traditional style, with "
-                 "thumbnails to the right. Good for almost any album."),
-    "horizontal": ("Horizontal", "Shows one image at a time in a traditional style, with "
-                   "thumbnails on top. Best for albums that have high resolution photos."),
-    "grid": ("Grid", "Shows all the images on one page as thumbnails that expand when clicked "
-             "on. Best for albums with lots of images."),
-}
-LAYOUT_ORDER = ("blog", "vertical", "horizontal", "grid")
+LAYOUT_TEXT = LAYOUTS_TEXT
+LAYOUT_ORDER = tuple(LAYOUTS_TEXT)
 assert set(LAYOUT_ORDER) == set(LAYOUTS)
 
 

@@ -7,16 +7,8 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QToolButton, QWidget
 
-LAYOUTS: dict[str, tuple[str, str]] = {
-    "blog": ("Blog", "Shows all the images on one page in a blog post style layout. Best for "
-             "albums with a small to medium amount of images."),
-    "vertical": ("Vertical", "Shows one image at a time in a traditional style, with "
-                 "thumbnails to the right. Good for almost any album."),
-    "horizontal": ("Horizontal", "Shows one image at a time in a traditional style, with "
-                   "thumbnails on top. Best for albums that have high resolution photos."),
-    "grid": ("Grid", "Shows all the images on one page as thumbnails that expand when clicked "
-             "on. Best for albums with lots of images."),
-}
+from imgur_desktop.core.layouts import LAYOUTS
+
 ICON = QSize(64, 48)
 
 
