@@ -13,6 +13,7 @@ import sys
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import (
@@ -24,18 +25,21 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QApplication
 
-from imgur_desktop.cli.context import Context, resolve
 from imgur_desktop.core import settings as settings_file
-from imgur_desktop.core.api.v2 import V2Client
 from imgur_desktop.core.messages import describe
 from imgur_desktop.core.settings import Settings
 
+from . import startup_probe
 from .ui import clipboard
 from .ui.dialogs import error_box
 from .ui.main_window import MainWindow
 from .ui.upload_model import UploadListModel
 from .ui.upload_queue import UploadQueue
 from .ui.workers import Worker
+
+if TYPE_CHECKING:
+    from imgur_desktop.cli.context import Context
+    from imgur_desktop.core.api.v2 import V2Client
 
 logger = logging.getLogger(__name__)
 
@@ -85,17 +89,21 @@ class Application:
     def start(self) -> None:
         self.window.show()
         self.window.show_status("Connecting to the image host…")
-        worker = Worker(lambda _p, _c: resolve(self.args), parent=self.window)
+        worker = Worker(lambda _p, _c: _resolve(self.args), parent=self.window)
         worker.signals.finished.connect(self._connected)
         worker.signals.failed.connect(self._not_connected)
         self._pool.start(worker)
-        if self._inputs:
-            paths = [Path(i) for i in self._inputs if not i.lower().startswith("http")]
-            urls = [i for i in self._inputs if i.lower().startswith(("http://", "https://"))]
-            self.window.submit(clipboard.Payload(paths=paths) if paths
-                               else clipboard.Payload(urls=urls))
+        # Paths and links named together are both queued (a payload holds one kind only).
+        urls = [i for i in self._inputs if i.lower().startswith(("http://", "https://"))]
+        paths = [Path(i) for i in self._inputs if i not in urls]
+        if paths:
+            self.window.submit(clipboard.Payload(paths=paths))
+        if urls:
+            self.window.submit(clipboard.Payload(urls=urls))
 
     def _connected(self, ctx: object) -> None:
+        from imgur_desktop.cli.context import Context
+
         assert isinstance(ctx, Context)
         self.context = ctx
         client: V2Client = ctx.client(fmt="json", wait=False)
@@ -109,6 +117,14 @@ class Application:
         self.window.show_status(f"No image host: {text}")
         error_box(self.window, f"imgur-desktop could not reach an image host: {text}",
                   repr(exc)).open()
+
+
+def _resolve(args: argparse.Namespace) -> Context:
+    """Find the service (on a worker). The API client, requests and the keyring are imported
+    here, after the window is up, not before it."""
+    from imgur_desktop.cli.context import resolve
+
+    return resolve(args)
 
 
 def resolve_config_dir(args: argparse.Namespace) -> Path:
@@ -128,5 +144,8 @@ def run(args: argparse.Namespace, inputs: list[str]) -> int:
     qInstallMessageHandler(_qt_messages)
     sys.excepthook = _excepthook
     application = Application(args, inputs)
+    probe = startup_probe.install(application.window)  # benchmarks only, off by default
     application.start()
-    return app.exec()
+    status = app.exec()
+    del probe
+    return status

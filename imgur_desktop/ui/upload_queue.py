@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QBuffer,
@@ -22,16 +23,18 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QImageReader, QImageWriter
 
-from imgur_desktop.core.api.v2 import UploadMeta, V2Client
 from imgur_desktop.core.cancel import CancelToken
 from imgur_desktop.core.errors import Cancelled, ImgurError, RateLimited
 from imgur_desktop.core.formats import SNIFF_BYTES, sniff_bytes
 from imgur_desktop.core.links import LinkFormat, format_link
 from imgur_desktop.core.messages import describe
-from imgur_desktop.core.models import Album, Image
+from imgur_desktop.core.models import Album, Image, UploadMeta
 
 from .upload_model import State, UploadItem, UploadListModel
 from .workers import Worker
+
+if TYPE_CHECKING:  # not imported at run time: the window opens before requests is loaded
+    from imgur_desktop.core.api.v2 import V2Client
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ class _Batch:
     items: list[UploadItem]
     album: AlbumTarget
     album_done: bool = False
+    album_id: str | None = None  # the new album, once it is made
+    placed: set[str] = field(default_factory=set)  # hashes already put in the album
 
 
 def expand_folder(folder: Path) -> tuple[list[Path], int]:
@@ -400,23 +405,29 @@ class UploadQueue(QObject):
             return
         if not all(i.state.finished for i in batch.items):
             return
-        hashes = [i.image.hash for i in batch.items if i.image is not None]
+        # Only images not in the album yet: a row retried after the album was made joins
+        # that album rather than making another one.
+        hashes = [i.image.hash for i in batch.items
+                  if i.image is not None and i.image.hash not in batch.placed]
         if not hashes or self.client is None:
             return
         batch.album_done = True
         client, target = self.client, batch.album
+        album_id = batch.album_id if target.kind == "new" else target.album_id
 
         def run(_p: object, _c: object) -> Album:
-            if target.kind == "new":
+            if album_id is None:
                 return client.create_album(title=target.title, privacy=target.privacy,
                                            layout=target.layout, images=hashes)
-            assert target.album_id is not None
-            return client.edit_album(target.album_id, add_images=hashes)
+            return client.edit_album(album_id, add_images=hashes)
 
         worker = Worker(run, parent=self)
 
         def done(album: object) -> None:
             assert isinstance(album, Album)
+            batch.placed.update(hashes)
+            if target.kind == "new":
+                batch.album_id = album.id
             self.albumCreated.emit(album)
             if target.kind == "new" and album.link:
                 self._copy(album.link)

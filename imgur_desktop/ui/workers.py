@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QMetaObject, QObject, QRunnable, Qt, Signal
 
 from imgur_desktop.core.cancel import CancelToken
 
@@ -37,7 +37,7 @@ class Worker(QRunnable):
         # Signals emitted on a pool thread reach the GUI thread as queued calls, which Qt drops
         # if the sending object is gone by then. The runnable is deleted as soon as run()
         # returns, so the signals object belongs to a long-lived parent instead and is deleted
-        # only after its last queued call (deleteLater is queued behind them).
+        # only after its last queued call (see the end of run()).
         self.signals = WorkerSignals(parent)
         self.setAutoDelete(True)
 
@@ -56,4 +56,9 @@ class Worker(QRunnable):
             self.signals.failed.emit(exc)
         else:
             self.signals.finished.emit(result)
-        self.signals.deleteLater()
+        # Not self.signals.deleteLater() from here: a deferred delete posted by this thread
+        # can be run ahead of the queued signals (anything that flushes deferred deletes does,
+        # QTest.qWait among them), and PySide then drops the calls to Python callables, whose
+        # context is the sender. A queued call to deleteLater is delivered behind them.
+        QMetaObject.invokeMethod(self.signals, "deleteLater",
+                                 Qt.ConnectionType.QueuedConnection)
