@@ -23,12 +23,13 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QImageReader, QImageWriter
 
+from imgur_desktop.core.api.v2 import UploadMeta
 from imgur_desktop.core.cancel import CancelToken
 from imgur_desktop.core.errors import Cancelled, ImgurError, RateLimited
 from imgur_desktop.core.formats import SNIFF_BYTES, sniff_bytes
 from imgur_desktop.core.links import LinkFormat, format_link
 from imgur_desktop.core.messages import describe
-from imgur_desktop.core.models import Album, Image, UploadMeta
+from imgur_desktop.core.models import Album, Image
 
 from .upload_model import State, UploadItem, UploadListModel
 from .workers import Worker
