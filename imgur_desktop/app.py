@@ -32,6 +32,7 @@ from imgur_desktop.core.settings import Settings
 from . import startup_probe
 from .ui import clipboard
 from .ui.dialogs import error_box
+from .ui.first_paint import AfterFirstPaint
 from .ui.main_window import MainWindow
 from .ui.upload_model import UploadListModel
 from .ui.upload_queue import UploadQueue
@@ -92,7 +93,10 @@ class Application:
         worker = Worker(lambda _p, _c: _resolve(self.args), parent=self.window)
         worker.signals.finished.connect(self._connected)
         worker.signals.failed.connect(self._not_connected)
-        self._pool.start(worker)
+        # The look-up imports the API client (requests, keyring): it runs on a worker but
+        # holds the interpreter lock much of the time, so it starts once the window is drawn.
+        self._connect_when_shown = AfterFirstPaint(self.window,
+                                                   lambda: self._pool.start(worker))
         # Paths and links named together are both queued (a payload holds one kind only).
         urls = [i for i in self._inputs if i.lower().startswith(("http://", "https://"))]
         paths = [Path(i) for i in self._inputs if i not in urls]
@@ -130,10 +134,12 @@ def _resolve(args: argparse.Namespace) -> Context:
 def resolve_config_dir(args: argparse.Namespace) -> Path:
     import os
 
+    explicit = getattr(args, "config_dir", None) or os.environ.get("IMGUR_DESKTOP_CONFIG_DIR")
+    if explicit:
+        return Path(explicit)
     from imgur_desktop.core import paths
 
-    explicit = getattr(args, "config_dir", None) or os.environ.get("IMGUR_DESKTOP_CONFIG_DIR")
-    return Path(explicit) if explicit else paths.config_dir()
+    return paths.config_dir()
 
 
 def run(args: argparse.Namespace, inputs: list[str]) -> int:
@@ -147,5 +153,8 @@ def run(args: argparse.Namespace, inputs: list[str]) -> int:
     probe = startup_probe.install(application.window)  # benchmarks only, off by default
     application.start()
     status = app.exec()
+    # The service look-up may still run (quit during "Connecting…"): let it end before the
+    # window it reports to is destroyed.
+    application._pool.waitForDone(30_000)
     del probe
     return status

@@ -3,34 +3,47 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imgur_desktop.core.errors import ImgurError
 from imgur_desktop.core.messages import describe
 
-from . import account, server_cmds, upload
-from .context import Context, UsageError, resolve
 from .output import error
 from .parser import build, build_app
+from .usage import UsageError
+
+if TYPE_CHECKING:
+    from .context import Context
+
+# The command modules (and requests, keyring, oauthlib behind them) are imported when their
+# command runs: the app opens its window without them.
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-Command = Callable[[Context, argparse.Namespace], int]
-COMMANDS: dict[str, Command] = {
-    "upload": upload.run,
-    "login": account.login,
-    "logout": account.logout,
-    "whoami": account.whoami,
-    "credits": account.credits,
-    "info": account.info,
-    "stats": account.stats,
-    "images": account.images,
-    "albums": account.albums,
-    "delete": account.delete,
+Command = Callable[["Context", argparse.Namespace], int]
+COMMANDS: dict[str, str] = {  # command -> "module.function" in this package
+    "upload": "upload.run",
+    "login": "account.login",
+    "logout": "account.logout",
+    "whoami": "account.whoami",
+    "credits": "account.credits",
+    "info": "account.info",
+    "stats": "account.stats",
+    "images": "account.images",
+    "albums": "account.albums",
+    "delete": "account.delete",
 }
+
+
+def command(name: str) -> Command:
+    module, function = COMMANDS[name].split(".")
+    found: Command = getattr(importlib.import_module(f"{__name__}.{module}"), function)
+    return found
 
 
 def _open_app(args: argparse.Namespace) -> int:
@@ -72,12 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if getattr(args, "command", None) is None:
             return _open_app(args)
+        from . import server_cmds
+        from .context import resolve
+
         if args.command == "serve":
             return server_cmds.serve(args)
         if args.command == "server":
             return server_cmds.server(args)
         ctx = resolve(args)
-        return COMMANDS[args.command](ctx, args)
+        return command(args.command)(ctx, args)
     except UsageError as exc:
         error(str(exc))
         return EXIT_USAGE

@@ -16,6 +16,8 @@ from imgur_desktop.core.api.v2 import OAuthCredentials, V2Client
 from imgur_desktop.core.settings import Settings
 from imgur_desktop.core.tokens import TokenStore
 
+from .usage import UsageError as UsageError  # re-exported for the command modules
+
 ENV = {
     "api_url": "IMGUR_DESKTOP_API_URL",
     "key": "IMGUR_DESKTOP_KEY",
@@ -26,8 +28,6 @@ ENV = {
 }
 
 
-class UsageError(Exception):
-    """A problem with how the command was called (exit status 2)."""
 
 
 def _option(args: argparse.Namespace, name: str) -> str | None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 
 from imgur_desktop import __version__
-from imgur_desktop.core.api.v2 import LAYOUTS, PRIVACIES
+from imgur_desktop.core.layouts import LAYOUTS as _LAYOUTS
 from imgur_desktop.core.links import LinkFormat
+from imgur_desktop.core.models import PRIVACIES
 
 S = argparse.SUPPRESS
+LAYOUTS = tuple(_LAYOUTS)
 
 
 def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import filetype
-
 UNSUPPORTED_MESSAGE = (
     "That file type is not supported! Supported formats: JPEG, GIF, PNG, APNG, TIFF, BMP, PDF, XCF"
 )
@@ -60,6 +58,8 @@ def sniff_bytes(head: bytes) -> ImageFormat | None:
     """Return the supported format the leading bytes show, or None for anything else."""
     if not head:
         return None
+    import filetype  # on first use: the app's window opens without it
+
     kind = filetype.guess(head[:SNIFF_BYTES])
     if kind is None:
         return None

@@ -9,6 +9,22 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
+PRIVACIES = ("public", "hidden", "secret")  # an album's privacy
+
+
+@dataclass(frozen=True, slots=True)
+class UploadMeta:
+    """What an upload may carry besides the image."""
+
+    title: str | None = None
+    caption: str | None = None
+    name: str | None = None
+
+    def fields(self) -> dict[str, str]:
+        return {k: v for k, v in (("title", self.title), ("caption", self.caption),
+                                  ("name", self.name)) if v}
+
+
 @dataclass(frozen=True, slots=True)
 class ImageLinks:
     original: str

@@ -4,7 +4,6 @@ consumer secret and tokens live in the keyring (see tokens.py)."""
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -75,10 +74,16 @@ def _valid(name: str, value: object) -> bool:
 def load(config_dir: Path) -> Settings:
     path = config_dir / SETTINGS_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings()
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):
+        return Settings()  # an unreadable settings file must not stop the app either
+    import tomllib  # here, not at the top: the app's start need not pay for it without a file
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
         # A broken settings file must not stop the app: start from defaults, keep the file.
         return Settings()
     known = {f.name for f in fields(Settings)}

@@ -25,7 +25,10 @@ class _Server(uvicorn.Server):
 
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: accepted sockets inherit the protocol number, and asyncio turns Nagle
+    # off (TCP_NODELAY) only on sockets that say TCP. With 0 every request after the first on
+    # a kept-alive connection waited ~40 ms for the client's delayed ACK (uvicorn issue #3149).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)

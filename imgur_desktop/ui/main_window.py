@@ -31,7 +31,7 @@ from . import clipboard
 from .destination_bar import DestinationBar
 from .dialogs import SettingsDialog, error_box
 from .drop_zone import DropZone
-from .upload_model import State, UploadItem, UploadListModel
+from .upload_model import LookRole, State, UploadItem, UploadListModel
 from .upload_queue import UploadQueue
 from .upload_view import UploadView
 
@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self.destination.targetChanged.connect(self._target_changed)
         self.queue.album_target = self.destination.target()
         self.view.delegate.actionTriggered.connect(self.row_action)
+        self.view.delegate.thumbnailWanted.connect(self.queue.request_thumbnail)
         self.queue.linksCopied.connect(self._links_copied)
         self.queue.message.connect(self.show_status)
         self.queue.creditsChanged.connect(self.show_credits)
@@ -252,7 +253,9 @@ class MainWindow(QMainWindow):
         else:
             self.show_status("Uploads resumed")
 
-    def _update_counts(self, *_args: object) -> None:
+    def _update_counts(self, *args: object) -> None:
+        if len(args) == 3 and args[2] == [LookRole]:
+            return  # a row's progress or thumbnail: no count changed
         items = self.model.items
         self.heading.setText(f"Images ({len(items)})")
         self.stack.setCurrentWidget(self.view if items else self.empty)

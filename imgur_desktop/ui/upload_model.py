@@ -15,6 +15,9 @@ from imgur_desktop.core.cancel import CancelToken
 from imgur_desktop.core.models import Image
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
+# The role a row's dataChanged names when only its look changed (progress, thumbnail), not
+# its state: whoever counts rows by state can skip it.
+LookRole = Qt.ItemDataRole.UserRole + 2
 _ids = itertools.count(1)
 
 
@@ -111,11 +114,14 @@ class UploadListModel(QAbstractListModel):
                 return row
         return -1
 
-    def changed(self, item: UploadItem) -> None:
+    def changed(self, item: UploadItem, *, look_only: bool = False) -> None:
         row = self.row_of(item)
         if row >= 0:
             index = self.index(row)
-            self.dataChanged.emit(index, index)
+            if look_only:
+                self.dataChanged.emit(index, index, [LookRole])
+            else:
+                self.dataChanged.emit(index, index)
 
     def remove(self, item: UploadItem) -> None:
         row = self.row_of(item)

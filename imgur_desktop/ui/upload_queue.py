@@ -23,13 +23,12 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QImageReader, QImageWriter
 
-from imgur_desktop.core.api.v2 import UploadMeta
 from imgur_desktop.core.cancel import CancelToken
 from imgur_desktop.core.errors import Cancelled, ImgurError, RateLimited
 from imgur_desktop.core.formats import SNIFF_BYTES, sniff_bytes
 from imgur_desktop.core.links import LinkFormat, format_link
 from imgur_desktop.core.messages import describe
-from imgur_desktop.core.models import Album, Image
+from imgur_desktop.core.models import Album, Image, UploadMeta
 
 from .upload_model import State, UploadItem, UploadListModel
 from .workers import Worker
@@ -132,7 +131,9 @@ class UploadQueue(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max(1, concurrency))
         self.thumb_pool = QThreadPool(self)
-        self.thumb_pool.setMaxThreadCount(2)
+        # One: thumbnails are a nicety, and on a two-core machine two decoders at once leave
+        # the list (and the uploads, and a local host) short of a core.
+        self.thumb_pool.setMaxThreadCount(1)
         self.copy_text = copy_text
         self.client: V2Client | None = None
         self.album_target = AlbumTarget()
@@ -140,6 +141,7 @@ class UploadQueue(QObject):
         self.auto_copy = True
         self.meta = UploadMeta()
         self._running: dict[int, Worker] = {}
+        self._thumbs_asked: set[int] = set()  # rows whose thumbnail was made or is on its way
         self._batches: dict[int, _Batch] = {}
         self._next_batch = 1
         self._paused_until: dt.datetime | None = None
@@ -175,9 +177,7 @@ class UploadQueue(QObject):
         for item in items:
             item.batch = batch
         self._batches[batch] = _Batch(list(items), self.album_target)
-        self.model.add(items)
-        for item in items:
-            self._thumbnail(item)
+        self.model.add(items)  # thumbnails come when a view shows the rows: request_thumbnail
         self._pump()
 
     def add_paths(self, paths: list[Path]) -> None:
@@ -249,16 +249,19 @@ class UploadQueue(QObject):
 
     # -- running -----------------------------------------------------------------------------
 
-    def _thumbnail(self, item: UploadItem) -> None:
-        if item.url is not None:
+    def request_thumbnail(self, item: UploadItem) -> None:
+        """Make the row's thumbnail, once, on the thumbnail pool. Asked for by the view for
+        the rows it paints, so a batch of hundreds decodes only the images anyone sees."""
+        if item.url is not None or item.id in self._thumbs_asked:
             return
+        self._thumbs_asked.add(item.id)
         path, data, qimage = item.path, item.data, item.qimage
         worker = Worker(lambda _p, _c: make_thumbnail(path, data, qimage), parent=self)
 
         def done(image: object) -> None:
             if isinstance(image, QImage):
                 item.thumbnail = image
-                self.model.changed(item)
+                self.model.changed(item, look_only=True)
 
         worker.signals.finished.connect(done)
         self.thumb_pool.start(worker)
@@ -316,7 +319,7 @@ class UploadQueue(QObject):
             item.sent, item.total = sent, total
             if item.size is None:
                 item.size = total
-            self.model.changed(item)
+            self.model.changed(item, look_only=True)
 
     def _finished(self, item: UploadItem, token: CancelToken, client: V2Client,
                   image: object) -> None:

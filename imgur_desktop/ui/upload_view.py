@@ -61,6 +61,7 @@ def human_size(size: int | None) -> str:
 
 class UploadDelegate(QStyledItemDelegate):
     actionTriggered = Signal(object, str)
+    thumbnailWanted = Signal(object)  # an UploadItem painted without its thumbnail
 
     def sizeHint(self, option: QStyleOptionViewItem,
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
@@ -105,6 +106,7 @@ class UploadDelegate(QStyledItemDelegate):
             painter.drawImage(target, item.thumbnail)
         else:
             painter.fillRect(thumb_rect, palette.color(QPalette.ColorRole.AlternateBase))
+            self.thumbnailWanted.emit(item)
 
         metrics = QFontMetrics(option.font)
         actions = self.action_rects(rect, item, metrics)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests_toolbelt.multipart.encoder import MultipartEncoder
 from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError
@@ -26,6 +27,10 @@ logger = logging.getLogger(__name__)
 
 USER_AGENT = f"imgur-desktop/{__version__} (+https://github.com/imgur-desktop)"
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # no real v2 answer comes near this
+# Bytes per write of a request body. urllib3 writes 16 KiB at a time, each a trip through the
+# Python reader (and a progress report, a signal to the app's list): 64 KiB, the most one read
+# hands on anyway, sends a megabyte in 16 trips instead of 64; a cancel still stops within one.
+SEND_BLOCK_BYTES = 64 * 1024
 Progress = Callable[[int, int], None]
 
 
@@ -82,12 +87,28 @@ class _ProgressReader:
         return chunk
 
 
+class _Adapter(HTTPAdapter):
+    """requests' adapter, writing request bodies SEND_BLOCK_BYTES at a time."""
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False,
+                         **pool_kwargs: Any) -> None:
+        pool_kwargs.setdefault("blocksize", SEND_BLOCK_BYTES)
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, _Adapter())
+    return session
+
+
 class Transport:
     def __init__(self, *, connect_timeout: float = 10.0, read_timeout: float = 60.0,
                  retry: RetryPolicy | None = None,
                  session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self.session = session or requests.Session()
+        self.session = session or new_session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.trust_env = False  # no proxies or netrc creds sneaking into API calls
         self.timeout = (connect_timeout, read_timeout)

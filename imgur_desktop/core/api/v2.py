@@ -14,7 +14,9 @@ from requests_oauthlib import OAuth1
 
 from ..cancel import CancelToken
 from ..errors import ApiError, AuthRequired, BadResponse, RateLimited
+from ..models import PRIVACIES as PRIVACIES
 from ..models import Account, Album, Credits, Image, Page, Stats
+from ..models import UploadMeta as UploadMeta
 from ..validate import DEFAULT_MAX_BYTES, check_bytes, check_file
 from . import v2_parse as p
 from .ratelimit import RateLimitState
@@ -22,8 +24,8 @@ from .transport import Progress, RawResponse, Transport
 
 UPLOAD_COST = 10
 CALL_COST = 1
-PRIVACIES = ("public", "hidden", "secret")
 LAYOUTS = ("blog", "vertical", "horizontal", "grid")
+NO_META = UploadMeta()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +34,6 @@ class OAuthCredentials:
     consumer_secret: str
     token: str
     token_secret: str
-
-
-@dataclass(frozen=True, slots=True)
-class UploadMeta:
-    title: str | None = None
-    caption: str | None = None
-    name: str | None = None
-
-    def fields(self) -> dict[str, str]:
-        return {k: v for k, v in (("title", self.title), ("caption", self.caption),
-                                  ("name", self.name)) if v}
 
 
 def oauth_base(api_url: str) -> str:
@@ -145,7 +136,7 @@ class V2Client:
                                     rate=rate, progress=progress, cancel=cancel, reopen=reopen)
         return p.image_from(self._result(raw, ("images", "upload"), signed=account))
 
-    def upload_file(self, path: Path, meta: UploadMeta = UploadMeta(), *, account: bool = False,
+    def upload_file(self, path: Path, meta: UploadMeta = NO_META, *, account: bool = False,
                     progress: Progress | None = None,
                     cancel: CancelToken | None = None) -> Image:
         """Stream a file from disk; it is checked first, so a refused file costs nothing."""
@@ -157,7 +148,7 @@ class V2Client:
             return self._send_upload(fields, account=account, progress=progress, cancel=cancel,
                                      reopen=lambda: retries.enter_context(checked.path.open("rb")))
 
-    def upload_bytes(self, data: bytes, filename: str, meta: UploadMeta = UploadMeta(), *,
+    def upload_bytes(self, data: bytes, filename: str, meta: UploadMeta = NO_META, *,
                      account: bool = False, progress: Progress | None = None,
                      cancel: CancelToken | None = None) -> Image:
         import io
@@ -169,14 +160,14 @@ class V2Client:
         return self._send_upload(fields, account=account, progress=progress, cancel=cancel,
                                  reopen=lambda: io.BytesIO(data))
 
-    def upload_base64(self, data: bytes, meta: UploadMeta = UploadMeta(), *,
+    def upload_base64(self, data: bytes, meta: UploadMeta = NO_META, *,
                       account: bool = False, cancel: CancelToken | None = None) -> Image:
         check_bytes(data, self.max_upload_bytes)
         fields = self._upload_fields(meta, signed=account)
         fields.update(type="base64", image=base64.b64encode(data).decode("ascii"))
         return self._send_upload(fields, account=account, progress=None, cancel=cancel)
 
-    def upload_url(self, url: str, meta: UploadMeta = UploadMeta(), *, account: bool = False,
+    def upload_url(self, url: str, meta: UploadMeta = NO_META, *, account: bool = False,
                    cancel: CancelToken | None = None) -> Image:
         if not url.lower().startswith(("http://", "https://")):
             raise ApiError(400, "Only http and https links can be uploaded")
