@@ -8,7 +8,6 @@ of this machine. Every runner uploads the same files to the same host; each runs
 from __future__ import annotations
 
 import base64
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ import requests
 
 from . import engine, qtapp
 from .fixtures import jpeg_batch
-from .hosts import Host
+from .hosts import Host, run_curls
 from .report import RATIO_MIN, Budget, Row
 from .suite import Run
 
@@ -82,26 +81,9 @@ def curl_args(host: Host, files: list[Path]) -> list[str]:
 
 def run_curl(host: Host, files: list[Path], processes: int = CURL_PROCESSES) -> float:
     """(c) ``processes`` curl processes in parallel, the files dealt out between them."""
-    procs: list[subprocess.Popen[str]] = []
-    try:
-        start = time.perf_counter()
-        for k in range(processes):
-            share = files[k::processes]
-            if share:
-                procs.append(subprocess.Popen(curl_args(host, share), stdout=subprocess.PIPE,
-                                              stderr=subprocess.PIPE, text=True))
-        outputs = [proc.communicate(timeout=TIMEOUT + 30) for proc in procs]
-        elapsed = time.perf_counter() - start
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-    codes = [code for out, _err in outputs for code in out.split()]
-    if len(codes) != len(files) or set(codes) != {"200"}:
-        errors = " ".join(err.strip() for _out, err in outputs)[:300]
-        raise RuntimeError(f"curl uploads failed: {codes[:10]} {errors}")
-    return elapsed
+    shares = [files[k::processes] for k in range(processes)]
+    commands = [curl_args(host, share) for share in shares if share]
+    return run_curls(commands, len(files), TIMEOUT, "curl uploads")
 
 
 def measure(run: Run) -> list[Row]:

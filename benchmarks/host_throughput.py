@@ -12,14 +12,12 @@ each in the full run; the best run of each counts."""
 from __future__ import annotations
 
 import io
-import subprocess
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
 from PIL import Image
 
-from .hosts import Host, image_host, python_module, server_process
+from .hosts import Host, image_host, python_module, run_curls, server_process
 from .report import RATIO_MIN, Budget, Row
 from .suite import Run
 
@@ -40,33 +38,19 @@ def small_png(path: Path) -> Path:
 
 def curl_load(url: str, key: str, image: Path, uploads: int, clients: int) -> float:
     """Seconds for ``uploads`` POSTs from ``clients`` curl processes at once."""
-    procs: list[subprocess.Popen[str]] = []
-    try:
-        start = time.perf_counter()
-        for k in range(clients):
-            share = uploads // clients + (1 if k < uploads % clients else 0)
-            args = ["curl", "--silent", "--show-error", "--noproxy", "*",
-                    "--max-time", str(TIMEOUT)]
-            for n in range(share):
-                if n:
-                    args.append("--next")
-                args += ["--output", "/dev/null", "--write-out", "%{http_code}\\n",
-                         "--form", f"key={key}", "--form", "type=file",
-                         "--form", f"image=@{image};type=image/png", url]
-            procs.append(subprocess.Popen(args, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True))
-        outputs = [proc.communicate(timeout=TIMEOUT + 30) for proc in procs]
-        elapsed = time.perf_counter() - start
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-    codes = [code for out, _err in outputs for code in out.split()]
-    if len(codes) != uploads or set(codes) != {"200"}:
-        raise RuntimeError(f"uploads to {url} failed: {sorted(set(codes))} "
-                           f"{' '.join(err.strip() for _o, err in outputs)[:300]}")
-    return elapsed
+    commands = []
+    for k in range(clients):
+        share = uploads // clients + (1 if k < uploads % clients else 0)
+        args = ["curl", "--silent", "--show-error", "--noproxy", "*",
+                "--max-time", str(TIMEOUT)]
+        for n in range(share):
+            if n:
+                args.append("--next")
+            args += ["--output", "/dev/null", "--write-out", "%{http_code}\\n",
+                     "--form", f"key={key}", "--form", "type=file",
+                     "--form", f"image=@{image};type=image/png", url]
+        commands.append(args)
+    return run_curls(commands, uploads, TIMEOUT, f"uploads to {url}")
 
 
 def measure(run: Run) -> list[Row]:

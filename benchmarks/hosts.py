@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,3 +88,27 @@ def stop(proc: subprocess.Popen[str], timeout: float = 15.0) -> None:
 
 def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
+
+
+def run_curls(commands: list[list[str]], expected: int, timeout: float, what: str) -> float:
+    """Start the curl ``commands`` at once; seconds until all are done. Each prints one HTTP
+    code per upload (``--write-out``), and all ``expected`` of them must be 200. Every process
+    is ended, whatever happens."""
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        start = time.perf_counter()
+        for args in commands:
+            procs.append(subprocess.Popen(args, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True))
+        outputs = [proc.communicate(timeout=timeout + 30) for proc in procs]
+        elapsed = time.perf_counter() - start
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+    codes = [code for out, _err in outputs for code in out.split()]
+    if len(codes) != expected or set(codes) != {"200"}:
+        errors = " ".join(err.strip() for _out, err in outputs)[:300]
+        raise RuntimeError(f"{what} failed: {sorted(set(codes))} {errors}")
+    return elapsed
