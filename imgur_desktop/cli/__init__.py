@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from imgur_desktop.core.errors import ImgurError
+from imgur_desktop.core.logsafe import keep_secrets_out_of_logs
 from imgur_desktop.core.messages import describe
 
 from .output import error
@@ -37,12 +38,23 @@ COMMANDS: dict[str, str] = {  # command -> "module.function" in this package
     "images": "account.images",
     "albums": "account.albums",
     "delete": "account.delete",
+    "history": "history.run",
 }
+# Commands that read only this machine's files: they are called with the arguments alone,
+# before any service is resolved, so they never start the local image host.
+LOCAL_COMMANDS = frozenset({"history"})
 
 
 def command(name: str) -> Command:
     module, function = COMMANDS[name].split(".")
     found: Command = getattr(importlib.import_module(f"{__name__}.{module}"), function)
+    return found
+
+
+def local_command(name: str) -> Callable[[argparse.Namespace], int]:
+    module, function = COMMANDS[name].split(".")
+    found: Callable[[argparse.Namespace], int] = getattr(
+        importlib.import_module(f"{__name__}.{module}"), function)
     return found
 
 
@@ -82,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    keep_secrets_out_of_logs()
     try:
         if getattr(args, "command", None) is None:
             return _open_app(args)
@@ -92,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return server_cmds.serve(args)
         if args.command == "server":
             return server_cmds.server(args)
+        if args.command in LOCAL_COMMANDS:
+            return local_command(args.command)(args)
         ctx = resolve(args)
         return command(args.command)(ctx, args)
     except UsageError as exc:

@@ -48,7 +48,9 @@ def build() -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help_text, parents=[common])
 
     up = command("upload", "upload files, folders, URLs or stdin (-)")
-    up.add_argument("inputs", nargs="+", metavar="PATH|URL|-")
+    up.add_argument("inputs", nargs="*", metavar="PATH|URL|-")
+    up.add_argument("--resume", action="store_true",
+                    help="first send what an earlier run left unsent (from the history)")
     up.add_argument("--title")
     up.add_argument("--caption")
     target = up.add_mutually_exclusive_group()
@@ -110,6 +112,19 @@ def build() -> argparse.ArgumentParser:
     delete = command("delete", "delete an image by delete hash/link, or by hash (owner)")
     delete.add_argument("target", metavar="HASH-or-DELETEHASH")
 
+    history = command("history", "what this machine uploaded, with links and delete links "
+                                 "(from the local upload history; needs no service)")
+    history.add_argument("--state", action="append", metavar="STATE",
+                         choices=("done", "failed", "pending", "queued", "sending", "cancelled",
+                                  "deleted"),
+                         help="only uploads in this state (repeatable; pending = queued or "
+                              "sending)")
+    history.add_argument("--search", metavar="TEXT",
+                         help="only uploads whose name, source, link, title or album has TEXT")
+    history.add_argument("--limit", type=int, metavar="N", help="only the N newest")
+    history.add_argument("--export", metavar="FILE",
+                         help="write the uploads to FILE.json or FILE.csv instead of printing")
+
     serve = sub.add_parser("serve", help="run the local image host (Imgur API v2)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8750, help="port (0 picks a free one)")
@@ -122,6 +137,8 @@ def build() -> argparse.ArgumentParser:
                        help="hourly credits per anonymous client IP")
     serve.add_argument("--credits-user", type=int, default=1000, metavar="N",
                        help="hourly credits per account (pro accounts get twice)")
+    serve.add_argument("--credits-window", type=int, default=3600, metavar="SECS",
+                       help="how long a credit window lasts (default an hour)")
 
     server = sub.add_parser("server", help="manage a local image host's apps and users")
     server_sub = server.add_subparsers(dest="server_command", metavar="ACTION", required=True)

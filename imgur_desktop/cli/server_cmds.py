@@ -31,7 +31,8 @@ def serve(args: argparse.Namespace) -> int:
     from imgur_desktop.server.config import MB, ServerConfig
     from imgur_desktop.server.run import serve as run_server
 
-    if args.max_upload_mb <= 0 or args.credits_anon < 0 or args.credits_user < 0:
+    if (args.max_upload_mb <= 0 or args.credits_anon < 0 or args.credits_user < 0
+            or args.credits_window < 1):
         raise UsageError("limits must be positive")
     config = ServerConfig(
         data_dir=host_data_dir(args),
@@ -40,6 +41,7 @@ def serve(args: argparse.Namespace) -> int:
         credits_anon=args.credits_anon,
         credits_user=args.credits_user,
         credits_pro=2 * args.credits_user,
+        credits_window_secs=args.credits_window,
     )
 
     def announce(url: str) -> None:

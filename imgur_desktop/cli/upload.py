@@ -1,15 +1,22 @@
-"""``imgur-desktop upload``: files, folders, URLs and stdin, with progress and links."""
+"""``imgur-desktop upload``: files, folders, URLs and stdin, with progress and links.
+
+Each upload is written to the ledger (the history) before it is sent and after the answer;
+stdin is spooled first. An upload interrupted by a crash, a lost network or used-up credits
+stays queued there, and ``--resume`` sends it later."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sqlite3
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from imgur_desktop.core.api.v2 import UploadMeta, V2Client
-from imgur_desktop.core.errors import ImgurError, RateLimited
+from imgur_desktop.core.errors import ImgurError, NetworkError, RateLimited
 from imgur_desktop.core.formats import SNIFF_BYTES, sniff_bytes
+from imgur_desktop.core.ledger import Entry, Ledger, LedgerError, NewUpload
 from imgur_desktop.core.links import LinkFormat, format_link
 from imgur_desktop.core.messages import describe
 from imgur_desktop.core.models import Image
@@ -26,6 +33,9 @@ class Source:
     path: Path | None = None
     url: str | None = None
     stdin: bool = False
+    data: bytes | None = None  # spooled stdin, or a resumed paste
+    ledger_id: int | None = None
+    album: str | None = None  # an existing album it was going into (resumed rows)
 
 
 def _is_supported(path: Path) -> bool:
@@ -67,9 +77,9 @@ def _upload_one(client: V2Client, source: Source, meta: UploadMeta, *,
                 account: bool, quiet: bool) -> Image:
     if source.url is not None:
         return client.upload_url(source.url, meta, account=account)
-    if source.stdin:
-        data = sys.stdin.buffer.read(client.max_upload_bytes + 1)
-        return client.upload_bytes(data, "stdin", meta, account=account)
+    if source.data is not None:
+        name = "stdin" if source.stdin else source.label
+        return client.upload_bytes(source.data, name, meta, account=account)
     assert source.path is not None
     bar = ProgressBar(source.path.name)
     bar.enabled = bar.enabled and not quiet
@@ -77,6 +87,65 @@ def _upload_one(client: V2Client, source: Source, meta: UploadMeta, *,
         return client.upload_file(source.path, meta, account=account, progress=bar)
     finally:
         bar.done()
+
+
+class _Book:
+    """The ledger for one command; a ledger that cannot be written is said once and the
+    uploads go on (their links are still printed)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ledger: Ledger | None = None
+        try:
+            self.ledger = Ledger.in_dir(ctx.data_dir)
+        except LedgerError as exc:
+            error(f"{exc}; uploads go on without a history")
+
+    def __call__(self, action: str, *args: object, **kwargs: object) -> object:
+        if self.ledger is None:
+            return None
+        try:
+            return getattr(self.ledger, action)(*args, **kwargs)
+        except (sqlite3.Error, OSError, LedgerError) as exc:
+            error(f"The upload history could not be written ({exc})")
+            self.ledger = None
+            return None
+
+
+def _resumed(entries: list[Entry]) -> list[Source]:
+    sources = []
+    for entry in entries:
+        data = None
+        if entry.kind == "spooled":
+            try:
+                data = Path(entry.spool or "").read_bytes()
+            except OSError:
+                data = b""  # refused as empty, and said so
+        sources.append(Source(entry.label, path=Path(entry.source) if entry.kind == "file"
+                              and entry.source else None,
+                              url=entry.source if entry.kind == "url" else None,
+                              data=data, ledger_id=entry.id, album=entry.album))
+    return sources
+
+
+def _record_new(book: _Book, sources: list[Source], ctx: Context, account: str | None,
+                album: str | None) -> list[Source]:
+    """Write the new sources to the ledger as queued (stdin spooled first)."""
+    recorded = []
+    for source in sources:
+        if source.stdin:
+            data = sys.stdin.buffer.read(ctx.settings.max_upload_bytes + 1)
+            spool = book("spool", data, ".png")
+            source = replace(source, data=data)
+            new = NewUpload("stdin", "spooled", spool=str(spool) if spool else None,
+                            size=len(data), album=album)
+        elif source.url is not None:
+            new = NewUpload(source.label, "url", source=source.url, album=album)
+        else:
+            new = NewUpload(source.label, "file", source=str(source.path), album=album)
+        ids = book("add", [new], service=ctx.api_url, account=account)
+        recorded.append(replace(source, ledger_id=ids[0]) if isinstance(ids, list)
+                        else source)
+    return recorded
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -87,37 +156,64 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
                          + (" (or drop --anonymous)" if args.anonymous else ""))
     if (args.layout or args.privacy) and not args.new_album:
         raise UsageError("--layout and --privacy go with --new-album")
+    if not args.inputs and not args.resume:
+        raise UsageError("name files, folders or links to upload (or --resume)")
     sources, notes = expand(args.inputs)
     for note in notes:
         say(note)
-    if not sources:
-        raise UsageError("nothing to upload")
     if sum(s.stdin for s in sources) > 1:
         raise UsageError("'-' (standard input) can be given once")
+    book = _Book(ctx)
+    account = ctx.account() if client.signed_in else None
+    resumed: list[Source] = []
+    if args.resume:
+        entries = book("resume", ctx.api_url)
+        resumed = _resumed(entries if isinstance(entries, list) else [])
+        again = sum(1 for e in (entries if isinstance(entries, list) else [])
+                    if e.interrupted)
+        say(f"Resuming {len(resumed)} upload(s) from the history"
+            + (f"; {again} were being sent when the last run stopped and are sent again"
+               if again else ""))
+    if not sources and not resumed:
+        if args.resume:
+            return EXIT_OK
+        raise UsageError("nothing to upload")
+    if args.album:
+        sources = [replace(s, album=args.album) for s in sources]
+    sources = resumed + _record_new(book, sources, ctx, account, args.album)
 
     fmt = LinkFormat(args.format)
     meta = UploadMeta(title=args.title, caption=args.caption)
-    account = client.signed_in
-    uploaded: list[Image] = []
+    signed = client.signed_in
+    placed: list[tuple[Source, Image]] = []
     failed = 0
     stop_reason: str | None = None
     for source in sources:
         if stop_reason is not None:
             failed += 1
             _report_failure(args, source, stop_reason)
-            continue
+            continue  # it stays queued in the history, for --resume
+        if source.ledger_id is not None:
+            book("sending", source.ledger_id, account=account)
         try:
-            image = _upload_one(client, source, meta, account=account, quiet=args.json)
-        except RateLimited as exc:
+            image = _upload_one(client, source, meta, account=signed, quiet=args.json)
+        except (RateLimited, NetworkError) as exc:
             failed += 1
-            stop_reason = describe(exc)  # the next files would be refused the same way
+            # The next files would meet the same; they all wait in the history.
+            stop_reason = describe(exc)
+            if source.ledger_id is not None:
+                book("waiting", source.ledger_id, stop_reason)
             _report_failure(args, source, stop_reason)
             continue
         except (ImgurError, OSError) as exc:
             failed += 1
+            if source.ledger_id is not None:
+                book("failed", source.ledger_id, describe(exc))
             _report_failure(args, source, describe(exc))
             continue
-        uploaded.append(image)
+        if source.ledger_id is not None:
+            book("done", source.ledger_id, image)
+        placed.append((source, image))
         if args.json:
             record = image_json(image)
             emit_json({"file": source.label, "ok": True, "hash": image.hash,
@@ -126,10 +222,23 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             print(format_link(image, fmt), flush=True)
             if image.links.delete_page:
                 say(f"{source.label}: uploaded; delete link {image.links.delete_page}")
-    if uploaded and wants_album:
-        failed += _into_album(client, args, uploaded)
+    if args.new_album and placed:
+        failed += _into_album(client, args, [image for _s, image in placed], None)
+    else:  # existing albums: the one named, or the one a resumed upload was going into
+        albums: dict[str, list[Image]] = {}
+        for source, image in placed:
+            if source.album:
+                albums.setdefault(source.album, []).append(image)
+        for album_id, images in albums.items():
+            failed += _into_album(client, args, images, album_id)
     if stop_reason is not None and not args.json:
-        error(f"{stop_reason} Use --wait to wait for the reset instead.")
+        error(f"{stop_reason} The uploads not sent wait in the history: run "
+              "'imgur-desktop upload --resume' to send them"
+              + (" (or use --wait to wait for the reset)." if "limit" in stop_reason
+                 else "."))
+    if book.ledger is not None:
+        with contextlib.suppress(sqlite3.Error):
+            book.ledger.close()
     return EXIT_OK if failed == 0 else EXIT_FAILED
 
 
@@ -140,17 +249,19 @@ def _report_failure(args: argparse.Namespace, source: Source, message: str) -> N
         error(f"{source.label}: {message}")
 
 
-def _into_album(client: V2Client, args: argparse.Namespace, images: list[Image]) -> int:
+def _into_album(client: V2Client, args: argparse.Namespace, images: list[Image],
+                album_id: str | None) -> int:
+    """Put the uploads in a new album (``album_id`` None) or an existing one."""
     hashes = [i.hash for i in images]
     try:
-        if args.new_album:
+        if album_id is None:
             album = client.create_album(title=args.new_album, layout=args.layout,
                                         privacy=args.privacy, images=hashes)
         else:
-            album = client.edit_album(args.album, add_images=hashes)
+            album = client.edit_album(album_id, add_images=hashes)
     except ImgurError as exc:
         if args.json:
-            emit_json({"album": args.album or args.new_album, "ok": False,
+            emit_json({"album": album_id or args.new_album, "ok": False,
                        "error": describe(exc)})
         else:
             error(f"album: {describe(exc)} (the images were uploaded)")

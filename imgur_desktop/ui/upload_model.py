@@ -8,7 +8,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QImage
 
 from imgur_desktop.core.cancel import CancelToken
@@ -50,7 +56,9 @@ class UploadItem:
     details: str | None = None
     thumbnail: QImage | None = None
     cancel: CancelToken | None = None
-    attempts: int = 0
+    attempts: int = 0  # requests made for this row
+    ledger_id: int | None = None  # its row in the upload ledger
+    not_before: float = 0.0  # time.monotonic() before which a retry is not sent
     id: int = field(default_factory=lambda: next(_ids))
 
     @property
@@ -59,7 +67,10 @@ class UploadItem:
 
     def status_text(self) -> str:
         if self.state is State.QUEUED:
-            return "Waiting" if self.attempts == 0 else "Waiting to retry"
+            if self.attempts == 0:
+                return "Waiting"
+            tried = f"Waiting to retry (attempt {self.attempts + 1})"
+            return f"{tried}: {self.error}" if self.error else tried
         if self.state is State.UPLOADING:
             return f"Uploading {self.percent}%"
         if self.state is State.DONE:
@@ -73,6 +84,7 @@ class UploadListModel(QAbstractListModel):
     def __init__(self) -> None:
         super().__init__()
         self._items: list[UploadItem] = []
+        self._rows: dict[int, int] = {}  # item id -> row: progress news finds its row at once
 
     # Qt model API ------------------------------------------------------------------------
 
@@ -94,6 +106,31 @@ class UploadListModel(QAbstractListModel):
             return item
         return None
 
+    # Dragging finished uploads out (onto an album in the Albums tab) ---------------------
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and self._items[index.row()].image is not None:
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    def mimeTypes(self) -> list[str]:
+        from .image_mime import MIME_TYPE
+
+        return [MIME_TYPE]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # type: ignore[override]
+        from .image_mime import to_mime
+
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        images = [self._items[r].image for r in rows]
+        mime = to_mime([i.hash for i in images if i is not None])
+        mime.setText("\n".join(i.links.original for i in images if i is not None))
+        return mime
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
     # Access for the queue and the view ---------------------------------------------------
 
     @property
@@ -106,13 +143,13 @@ class UploadListModel(QAbstractListModel):
         first = len(self._items)
         self.beginInsertRows(QModelIndex(), first, first + len(items) - 1)
         self._items.extend(items)
+        for row, item in enumerate(items, first):
+            self._rows[item.id] = row
         self.endInsertRows()
 
     def row_of(self, item: UploadItem) -> int:
-        for row, candidate in enumerate(self._items):
-            if candidate is item:
-                return row
-        return -1
+        row = self._rows.get(item.id, -1)
+        return row if row >= 0 and self._items[row] is item else -1
 
     def changed(self, item: UploadItem, *, look_only: bool = False) -> None:
         row = self.row_of(item)
@@ -128,6 +165,7 @@ class UploadListModel(QAbstractListModel):
         if row >= 0:
             self.beginRemoveRows(QModelIndex(), row, row)
             del self._items[row]
+            self._rows = {it.id: n for n, it in enumerate(self._items)}
             self.endRemoveRows()
 
     def item_at(self, row: int) -> UploadItem:

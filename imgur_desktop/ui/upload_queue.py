@@ -1,11 +1,20 @@
 """Runs the upload list: starts uploads on a thread pool (at most ``concurrency`` at once),
 tracks progress, cancel and retry, copies links the moment they exist, makes albums of
-batches, and pauses for the rate limit with a countdown."""
+batches, and pauses for the rate limit with a countdown.
+
+Every row is written to the upload ledger before its request goes out and after the answer,
+and pasted data is spooled to disk first, so nothing is lost to a crash: ``resume`` takes
+back what a previous run left. A host that cannot be reached holds the queue and is probed
+with growing pauses until it answers; a server error is tried a few times with backoff."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import random
+import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +33,17 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage, QImageReader, QImageWriter
 
 from imgur_desktop.core.cancel import CancelToken
-from imgur_desktop.core.errors import Cancelled, ImgurError, RateLimited
+from imgur_desktop.core.errors import (
+    ApiError,
+    AuthRequired,
+    BadResponse,
+    Cancelled,
+    ImgurError,
+    NetworkError,
+    RateLimited,
+)
 from imgur_desktop.core.formats import SNIFF_BYTES, sniff_bytes
+from imgur_desktop.core.ledger import Entry, Ledger, LedgerError, NewUpload, file_sha256
 from imgur_desktop.core.links import LinkFormat, format_link
 from imgur_desktop.core.messages import describe
 from imgur_desktop.core.models import Album, Image, UploadMeta
@@ -39,6 +57,59 @@ if TYPE_CHECKING:  # not imported at run time: the window opens before requests 
 logger = logging.getLogger(__name__)
 
 THUMB_SIZE = 48
+SERVER_ERROR_ATTEMPTS = 5  # a 5xx or a garbled answer is tried this many times in all
+BACKOFF_BASE = 1.0  # seconds; doubled each time, with equal jitter
+BACKOFF_CAP = 60.0
+
+
+def backoff(attempt: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
+    """Pause before retry number ``attempt`` (1, 2, ...): exponential, capped, and half of it
+    random so that clients coming back together do not all arrive at once."""
+    ceiling = min(cap, base * 2.0 ** max(attempt - 1, 0))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (not for secrets)
+
+
+def _transient(exc: object) -> bool:
+    """Worth sending again as it is: the service stumbled; nothing is wrong with the file."""
+    if isinstance(exc, BadResponse):
+        return True
+    return (isinstance(exc, ApiError) and not isinstance(exc, (RateLimited, AuthRequired))
+            and exc.status >= 500)
+
+
+def _new_upload(item: UploadItem, album: str | None) -> NewUpload:
+    if item.url is not None:
+        return NewUpload(item.label, "url", source=item.url, album=album)
+    if item.data is not None:
+        return NewUpload(item.label, "spooled", spool=str(item.path) if item.path else None,
+                         size=len(item.data),
+                         sha256=hashlib.sha256(item.data).hexdigest(), album=album)
+    return NewUpload(item.label, "file", source=str(item.path), album=album)
+
+
+def _mark_lost(row_id: int) -> Callable[[Ledger], None]:
+    return lambda ledger: ledger.failed(
+        row_id, "The saved copy of this pasted image is gone, so it cannot be sent")
+
+
+def _item_from(entry: Entry) -> UploadItem | None:
+    """A list row for a ledger row left over by an earlier run; None when there is nothing
+    left to send (a spooled copy that is gone)."""
+    item = UploadItem(label=entry.label, ledger_id=entry.id, attempts=entry.attempts,
+                      error=entry.error)
+    if entry.kind == "url":
+        item.url = entry.source
+    elif entry.kind == "spooled":
+        if not entry.spool:
+            return None
+        try:
+            item.data = Path(entry.spool).read_bytes()
+        except OSError:
+            return None
+        item.path, item.size = Path(entry.spool), len(item.data)
+    else:
+        item.path = Path(entry.source or "")
+    return item
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +194,9 @@ class UploadQueue(QObject):
     creditsChanged = Signal(object)
     countdown = Signal(int)  # seconds until uploads resume; 0 when not paused
     albumCreated = Signal(object)
+    signInNeeded = Signal()  # an upload met an expired or revoked sign-in; the queue holds
+    offline = Signal(int)  # seconds to the next try to reach the host; 0 once it answers
+    ledgerChanged = Signal()  # the ledger was written (history views refresh)
 
     def __init__(self, model: UploadListModel, *, concurrency: int = 3,
                  copy_text: Callable[[str], None], parent: QObject | None = None) -> None:
@@ -140,14 +214,27 @@ class UploadQueue(QObject):
         self.link_format = LinkFormat.DIRECT
         self.auto_copy = True
         self.meta = UploadMeta()
+        self.ledger: Ledger | None = None
+        self.service = ""  # the API URL ledger rows are recorded against
+        self.account: str | None = None  # who is signed in, for the ledger
+        self._ledger_warned = False
         self._running: dict[int, Worker] = {}
         self._thumbs_asked: set[int] = set()  # rows whose thumbnail was made or is on its way
         self._batches: dict[int, _Batch] = {}
         self._next_batch = 1
         self._paused_until: dt.datetime | None = None
+        self._held_for_sign_in = False
+        self._credits_check = "no"  # no | asking | done: credits asked of this client
+        self._offline_tries = 0  # > 0 while the host cannot be reached
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
+        self._probe_timer = QTimer(self)
+        self._probe_timer.setSingleShot(True)
+        self._probe_timer.timeout.connect(self._probe)
+        self._retry_timer = QTimer(self)  # wakes the queue when a backed-off retry is due
+        self._retry_timer.setSingleShot(True)
+        self._retry_timer.timeout.connect(self._pump)
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -160,23 +247,89 @@ class UploadQueue(QObject):
         self._pump()
 
     def set_client(self, client: V2Client | None) -> None:
+        """A new client (signed in again, signed out, another service). It also ends a hold
+        for sign-in or for an unreachable host: the rows that waited are sent with it."""
         self.client = client
+        self._held_for_sign_in = False
+        self._credits_check = "no"
+        if self._offline_tries:
+            self._back_online()
         self._pump()
+
+    def attach_ledger(self, ledger: Ledger | None, service: str) -> None:
+        """Start writing to ``ledger``: first queue again what an earlier run left unsent,
+        then write the rows queued before the ledger was open (files named on the command
+        line, a paste during "Connecting…")."""
+        self.ledger = ledger
+        self.service = service
+        if ledger is None:
+            return
+        # What an earlier run left goes first; it is read before this run's rows are written.
+        self.resume()
+        waiting = [i for i in self.model.items
+                   if i.ledger_id is None and i.state in (State.QUEUED, State.UPLOADING)]
+        for item in waiting:
+            self._spool(item)
+        if waiting:
+            ids = self._record(lambda ledger: ledger.add(
+                [_new_upload(i, None) for i in waiting], service=service,
+                account=self.account))
+            if isinstance(ids, list):
+                for item, row_id in zip(waiting, ids, strict=True):
+                    item.ledger_id = row_id
+
+    @property
+    def held_for_sign_in(self) -> bool:
+        return self._held_for_sign_in
+
+    @property
+    def is_offline(self) -> bool:
+        return self._offline_tries > 0
 
     @property
     def busy(self) -> bool:
         return bool(self._running) or any(i.state is State.QUEUED for i in self.model.items)
 
+    # -- the ledger ----------------------------------------------------------------------------
+
+    def _record(self, action: Callable[[Ledger], object]) -> object:
+        """Write to the ledger. One that cannot be written is said once, and does not stop
+        the uploads: the links are still shown and copied."""
+        if self.ledger is None:
+            return None
+        try:
+            result = action(self.ledger)
+        except (sqlite3.Error, OSError, LedgerError) as exc:
+            logger.error("ledger write failed: %s", exc)
+            if not self._ledger_warned:
+                self._ledger_warned = True
+                self.message.emit(f"The upload history could not be written ({exc}); the "
+                                  "links are still shown here.")
+            return None
+        self.ledgerChanged.emit()
+        return result
+
     # -- adding ---------------------------------------------------------------------------------
 
-    def _new_batch(self, items: list[UploadItem]) -> None:
+    def _new_batch(self, items: list[UploadItem], album: AlbumTarget | None = None) -> None:
         if not items:
             return
         batch = self._next_batch
         self._next_batch += 1
         for item in items:
             item.batch = batch
-        self._batches[batch] = _Batch(list(items), self.album_target)
+        target = self.album_target if album is None else album
+        self._batches[batch] = _Batch(list(items), target)
+        fresh = [i for i in items if i.ledger_id is None]
+        if fresh:
+            existing = target.album_id if target.kind == "existing" else None
+            # One transaction for the whole batch: 10,000 dropped files are one write.
+            ids = self._record(lambda ledger: ledger.add(
+                [_new_upload(i, existing) for i in fresh], service=self.service,
+                account=self.account))
+            if isinstance(ids, list):
+                for item, row_id in zip(fresh, ids, strict=True):
+                    item.ledger_id = row_id
         self.model.add(items)  # thumbnails come when a view shows the rows: request_thumbnail
         self._pump()
 
@@ -210,13 +363,67 @@ class UploadQueue(QObject):
         self.thumb_pool.start(worker)
 
     def add_bytes(self, data: bytes, label: str) -> None:
-        self._new_batch([UploadItem(label=label, data=data, size=len(data))])
+        item = UploadItem(label=label, data=data, size=len(data))
+        self._spool(item)
+        self._new_batch([item])
+
+    def _spool(self, item: UploadItem) -> None:
+        """Pasted or dropped data is copied to the data dir before it is queued: it has no
+        other home after a crash."""
+        data = item.data
+        if self.ledger is None or data is None or item.path is not None:
+            return
+        suffix = Path(item.label).suffix or ".png"
+        spool = self._record(lambda ledger: ledger.spool(data, suffix))
+        if isinstance(spool, Path):
+            item.path = spool
 
     def add_qimage(self, image: QImage, label: str) -> None:
-        self._new_batch([UploadItem(label=label, qimage=image.copy())])
+        """A decoded image (a screenshot): made a PNG on a worker, then queued as bytes."""
+        copy = image.copy()
+        worker = Worker(lambda _p, _c: encode_png(copy), parent=self)
+
+        def encoded(data: object) -> None:
+            if isinstance(data, bytes):
+                self.add_bytes(data, label)
+
+        worker.signals.finished.connect(encoded)
+        worker.signals.failed.connect(lambda exc: self.message.emit(
+            f"The pasted image could not be queued: {describe(exc)}"))
+        self.thumb_pool.start(worker)
 
     def add_urls(self, urls: list[str]) -> None:
         self._new_batch([UploadItem(label=u, url=u) for u in urls])
+
+    def resume(self) -> int:
+        """Queue again what an earlier run left queued or in flight, from the ledger; rows
+        that were going into an existing album go there. Returns how many came back."""
+        entries = self._record(lambda ledger: ledger.resume(self.service))
+        if not isinstance(entries, list) or not entries:
+            return 0
+        groups: dict[str | None, list[UploadItem]] = {}
+        lost = 0
+        for entry in entries:
+            item = _item_from(entry)
+            if item is None:
+                lost += 1
+                self._record(_mark_lost(entry.id))
+                continue
+            groups.setdefault(entry.album, []).append(item)
+        count = 0
+        for album_id, items in groups.items():
+            target = AlbumTarget() if album_id is None else AlbumTarget("existing", album_id)
+            self._new_batch(items, target)
+            count += len(items)
+        again = sum(1 for e in entries if e.interrupted > 0)
+        note = f"Resumed {count} upload(s) left from the last session"
+        if again:
+            note += (f"; {again} had been sending when it stopped and are sent again "
+                     "(marked in the history)")
+        if lost:
+            note += f"; {lost} could not be resumed (see the history)"
+        self.message.emit(note)
+        return count
 
     # -- actions on rows ---------------------------------------------------------------------
 
@@ -227,6 +434,9 @@ class UploadQueue(QObject):
             item.cancel.cancel()
         item.state = State.CANCELLED
         self._running.pop(item.id, None)
+        if item.ledger_id is not None:
+            row_id = item.ledger_id
+            self._record(lambda ledger: ledger.cancelled(row_id))
         self.model.changed(item)
         self._after_item(item)
 
@@ -236,7 +446,10 @@ class UploadQueue(QObject):
         item.state = State.QUEUED
         item.error = item.details = None
         item.sent = 0
-        item.attempts += 1
+        item.not_before = 0.0
+        if item.ledger_id is not None:
+            row_id = item.ledger_id
+            self._record(lambda ledger: ledger.waiting(row_id))
         batch = self._batches.get(item.batch)
         if batch is not None:
             batch.album_done = False
@@ -267,24 +480,67 @@ class UploadQueue(QObject):
         self.thumb_pool.start(worker)
 
     def _pump(self) -> None:
-        if self.client is None or self._paused_until is not None:
+        if (self.client is None or self._paused_until is not None or self._held_for_sign_in
+                or self._offline_tries):
             return
+        if self._credits_check != "done":
+            if self._credits_check == "no":
+                self._check_credits()
+            return  # nothing is sent until the check has answered
+        now = time.monotonic()
+        next_due: float | None = None
         for item in self.model.items:
             if len(self._running) >= self.concurrency:
                 break
             if item.state is State.QUEUED and item.id not in self._running:
+                if item.not_before > now:
+                    next_due = min(next_due or item.not_before, item.not_before)
+                    continue
                 self._start(item)
+        if next_due is not None and not self._retry_timer.isActive():
+            self._retry_timer.start(max(1, int((next_due - now) * 1000)))
+
+    def _check_credits(self) -> None:
+        """Before the first upload with a client, learn how many credits are left, so the
+        first uploads (several at once) are not sent to be refused."""
+        client = self.client
+        assert client is not None
+        if client.rate_state(signed=client.signed_in).credits is not None:
+            self._credits_check = "done"
+            self._pump()
+            return
+        self._credits_check = "asking"
+        worker = Worker(lambda _p, _c: client.credits(), parent=self)
+
+        def after(_result: object) -> None:
+            if client is self.client:
+                self._credits_check = "done"
+                self._report_credits()
+                self._pump()
+
+        worker.signals.finished.connect(after)
+        worker.signals.failed.connect(after)  # the uploads will meet the same trouble
+        self.pool.start(worker)
 
     def _job(self, item: UploadItem, client: V2Client) -> Callable[..., Image]:
         meta, account = self.meta, client.signed_in
+        ledger, row_id = self.ledger, item.ledger_id
+        needs_hash = item.data is None and item.url is None
 
         def run(progress: Callable[[int, int], None], cancel: CancelToken) -> Image:
-            if item.path is not None:
-                return client.upload_file(item.path, meta, account=account, progress=progress,
-                                          cancel=cancel)
+            if needs_hash and ledger is not None and row_id is not None and item.path:
+                digest = file_sha256(item.path)  # read on this worker, not the GUI thread
+                if digest is not None:
+                    ledger.fingerprint(row_id, digest)
             if item.url is not None:
                 return client.upload_url(item.url, meta, account=account, cancel=cancel)
-            data = item.data if item.data is not None else encode_png(item.qimage)  # type: ignore[arg-type]
+            if item.data is not None:
+                return client.upload_bytes(item.data, item.label, meta, account=account,
+                                           progress=progress, cancel=cancel)
+            if item.path is not None:
+                return client.upload_file(item.path, meta, account=account,
+                                          progress=progress, cancel=cancel)
+            data = encode_png(item.qimage)  # type: ignore[arg-type]
             return client.upload_bytes(data, item.label, meta, account=account,
                                        progress=progress, cancel=cancel)
 
@@ -295,7 +551,11 @@ class UploadQueue(QObject):
         token = item.cancel = CancelToken()
         item.state = State.UPLOADING
         item.sent = 0
+        item.attempts += 1
         client = self.client
+        if item.ledger_id is not None:  # written before the request goes out
+            row_id, account = item.ledger_id, self.account if client.signed_in else None
+            self._record(lambda ledger: ledger.sending(row_id, account=account))
         worker = Worker(self._job(item, client), token, parent=self)
         self._running[item.id] = worker
         # Each attempt's news carries its own token: a cancelled attempt may report after the
@@ -303,7 +563,7 @@ class UploadQueue(QObject):
         worker.signals.progress.connect(
             lambda sent, total: self._progress(item, token, sent, total))
         worker.signals.finished.connect(lambda image: self._finished(item, token, client, image))
-        worker.signals.failed.connect(lambda exc: self._failed(item, token, exc))
+        worker.signals.failed.connect(lambda exc: self._failed(item, token, exc, client))
         self.model.changed(item)
         self.pool.start(worker)
 
@@ -330,9 +590,14 @@ class UploadQueue(QObject):
         assert isinstance(image, Image)
         item.image = image
         item.state = State.DONE
+        item.error = item.details = None
         item.sent = item.total = max(item.total, 1)
         if item.size is None or item.size == 0:
             item.size = image.size
+        if item.ledger_id is not None:
+            row_id = item.ledger_id
+            self._record(lambda ledger: ledger.done(row_id, image))
+        item.data = None  # the ledger and the host have it now; the list need not
         self.model.changed(item)
         self._report_credits()
         self._copy_batch_links(item.batch)
@@ -353,21 +618,61 @@ class UploadQueue(QObject):
             f"{describe(exc) if isinstance(exc, BaseException) else exc}"))
         self.pool.start(worker)
 
-    def _failed(self, item: UploadItem, token: CancelToken, exc: object) -> None:
+    def _wait_again(self, item: UploadItem, exc: BaseException, *, delay: float = 0.0) -> None:
+        item.state = State.QUEUED
+        item.error = describe(exc)
+        item.details = exc.details() if isinstance(exc, ImgurError) else repr(exc)
+        item.not_before = time.monotonic() + delay if delay else 0.0
+        if item.ledger_id is not None:
+            row_id, text = item.ledger_id, item.error
+            self._record(lambda ledger: ledger.waiting(row_id, text))
+        self.model.changed(item)
+
+    def _failed(self, item: UploadItem, token: CancelToken, exc: object,
+                client: V2Client | None = None) -> None:
         if not self._current(item, token):
             return
         self._report_credits()
+        assert isinstance(exc, BaseException)
         if isinstance(exc, RateLimited):
-            item.state = State.QUEUED  # not a failure: it waits for the reset
+            # Not a failure: it waits for the reset, which the status bar counts down.
+            if exc.method is None:
+                item.attempts -= 1  # refused here, before sending: not a try
+            item.state = State.QUEUED
             self.model.changed(item)
             self._pause(exc.reset_at)
             return
+        if isinstance(exc, AuthRequired):
+            # The sign-in expired or was revoked: nothing is wrong with the file. The row
+            # waits, and so does the rest of the queue, until someone signs in again.
+            self._wait_again(item, exc)
+            if client is not None and client is not self.client:
+                self._pump()  # sent with the old sign-in; the new one is already here
+                return
+            if not self._held_for_sign_in:
+                self._held_for_sign_in = True
+                self.signInNeeded.emit()
+            return
+        if isinstance(exc, NetworkError):
+            self._wait_again(item, exc)
+            self._go_offline(exc)
+            return
+        if _transient(exc) and item.attempts < SERVER_ERROR_ATTEMPTS:
+            self._wait_again(item, exc, delay=backoff(item.attempts))
+            self._pump()
+            return
         if isinstance(exc, Cancelled):
             item.state = State.CANCELLED
+            if item.ledger_id is not None:
+                row_id = item.ledger_id
+                self._record(lambda ledger: ledger.cancelled(row_id))
         else:
             item.state = State.FAILED
-            item.error = describe(exc) if isinstance(exc, BaseException) else str(exc)
+            item.error = describe(exc)
             item.details = exc.details() if isinstance(exc, ImgurError) else repr(exc)
+            if item.ledger_id is not None:
+                row_id, text = item.ledger_id, item.error
+                self._record(lambda ledger: ledger.failed(row_id, text))
         self.model.changed(item)
         self._after_item(item)
         self._pump()
@@ -378,6 +683,49 @@ class UploadQueue(QObject):
         credits = self.client.rate_state(signed=self.client.signed_in).credits
         if credits is not None:
             self.creditsChanged.emit(credits)
+
+    # -- an unreachable host -----------------------------------------------------------------
+
+    def _go_offline(self, exc: BaseException) -> None:
+        if self._offline_tries:
+            return  # already waiting for it; the other rows that fail join the wait
+        self._offline_tries = 1
+        self._schedule_probe()
+        self.message.emit(f"{describe(exc)} Uploads wait and go on by themselves when it "
+                          "answers.")
+
+    def _schedule_probe(self) -> None:
+        delay = backoff(self._offline_tries, cap=30.0)
+        self._probe_timer.start(int(delay * 1000))
+        self.offline.emit(max(1, round(delay)))
+
+    def _probe(self) -> None:
+        client = self.client
+        if client is None or not self._offline_tries:
+            return
+        # Any answer at all (even an error) means the host is back.
+        worker = Worker(lambda _p, _c: client.transport.request(
+            "GET", client.api_url + "credits.json", safe_to_retry=False), parent=self)
+
+        def answered(_result: object) -> None:
+            if client is self.client and self._offline_tries:
+                self._back_online()
+                self._pump()
+
+        def still_down(exc: object) -> None:
+            if client is self.client and self._offline_tries:
+                self._offline_tries += 1
+                self._schedule_probe()
+
+        worker.signals.finished.connect(answered)
+        worker.signals.failed.connect(still_down)
+        self.pool.start(worker)
+
+    def _back_online(self) -> None:
+        self._offline_tries = 0
+        self._probe_timer.stop()
+        self.offline.emit(0)
+        self.message.emit("The image host answers again: uploads go on")
 
     # -- links and albums --------------------------------------------------------------------
 
@@ -432,6 +780,10 @@ class UploadQueue(QObject):
             batch.placed.update(hashes)
             if target.kind == "new":
                 batch.album_id = album.id
+            row_ids = [i.ledger_id for i in batch.items
+                       if i.ledger_id is not None and i.image is not None
+                       and i.image.hash in hashes]
+            self._record(lambda ledger: ledger.set_album(row_ids, album.id))
             self.albumCreated.emit(album)
             if target.kind == "new" and album.link:
                 self._copy(album.link)

@@ -235,13 +235,27 @@ def test_a_late_answer_does_not_raise_remaining_within_a_window() -> None:
 def test_before_raises_or_passes() -> None:
     state = RateLimitState(clock=lambda: float(EPOCH))
     state.before(10, wait=False)  # nothing known yet: go ahead
-    state.update(headers(500, 10, EPOCH + 600))
+    state.update(headers(500, 19, EPOCH + 600))
     state.before(10, wait=False)
     state.update(headers(500, 9, EPOCH + 600))
     state.before(1, wait=False)
     with pytest.raises(RateLimited) as info:
         state.before(10, wait=False)
     assert info.value.reset_at == dt.datetime.fromtimestamp(EPOCH + 600, dt.UTC)
+
+
+def test_before_sets_credits_aside_for_requests_in_flight() -> None:
+    """Three uploads started together with credits for two: the third is refused here, not
+    sent to be refused by the service."""
+    state = RateLimitState(clock=lambda: float(EPOCH))
+    state.update(headers(500, 20, EPOCH + 600))
+    state.before(10, wait=False)
+    state.before(10, wait=False)
+    with pytest.raises(RateLimited):
+        state.before(10, wait=False)
+    state.update(headers(500, 10, EPOCH + 600))  # the first answer, overtaken: still none
+    credits = state.credits
+    assert credits is not None and credits.remaining == 0
 
 
 def test_before_after_the_reset_lets_the_next_answer_decide() -> None:

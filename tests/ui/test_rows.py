@@ -152,36 +152,42 @@ def closed_port_client(host: HostWithKeys) -> V2Client:
                     transport=Transport(retry=RetryPolicy(attempts=1)))
 
 
-def test_a_failed_upload_says_why_in_a_sentence_and_retry_succeeds(
+def test_an_unreachable_host_holds_the_row_with_a_reason_and_it_goes_on_by_itself(
         qtbot: QtBot, app: Application, shared_host: HostWithKeys, tmp_path: Path) -> None:
     good = app.queue.client
+    assert good is not None
     app.queue.set_client(closed_port_client(shared_host))
     content = unique_png()
     drop(app.window.drop_zone, file_mime(write(tmp_path, "later.png", content)))
-    (item,) = wait_finished(qtbot, app.model, 1)
-    assert item.state is State.FAILED
+    qtbot.waitUntil(lambda: app.queue.is_offline, timeout=UPLOAD_TIMEOUT)
+    (item,) = app.model.items
+    assert item.state is State.QUEUED  # waiting, not failed: nothing is wrong with the file
     assert item.error == ("The service cannot be reached (is it running, and is the network "
                           "up?).")
-    assert item.details
-    assert "127.0.0.1" in item.details
+    assert item.details and "127.0.0.1" in item.details
+    assert item.status_text().startswith("Waiting to retry (attempt 2): The service cannot")
     assert app.model.index(0).data(Qt.ItemDataRole.ToolTipRole) == item.details
+    assert "go on by themselves" in app.window.status_text.text()
 
-    app.queue.set_client(good)
-    click_action(qtbot, app, 0, "retry")
+    # The host "comes back" (the real one answers): the queue finds out by itself.
+    app.queue.client = good
     (item,) = wait_finished(qtbot, app.model, 1)
     assert item.state is State.DONE
     assert item.error is None
-    assert item.attempts == 1
+    assert item.attempts == 2
     assert item.image is not None
     assert fetch(item.image.links.original) == content
+    assert not app.queue.is_offline
 
 
 def test_details_of_a_failed_row_open_an_error_box_that_copies_them(
         qtbot: QtBot, app: Application, shared_host: HostWithKeys, tmp_path: Path) -> None:
-    app.queue.set_client(closed_port_client(shared_host))
+    # A key the host does not know: refused for good, with the host's answer in the details.
+    app.queue.set_client(V2Client(shared_host.api, key="not-a-registered-key"))
     drop(app.window.drop_zone, file_mime(write(tmp_path, "x.png", unique_png())))
     (item,) = wait_finished(qtbot, app.model, 1)
-    assert item.details
+    assert item.state is State.FAILED
+    assert item.details and "POST " in item.details
     click_action(qtbot, app, 0, "details")
     qtbot.waitUntil(lambda: any(b.isVisible() for b in app.window.findChildren(QMessageBox)))
     (box,) = [b for b in app.window.findChildren(QMessageBox) if b.isVisible()]

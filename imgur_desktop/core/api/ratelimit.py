@@ -60,11 +60,20 @@ class RateLimitState:
             return self._credits
 
     def before(self, cost: int, *, wait: bool, cancel: CancelToken | None = None) -> None:
-        """Make sure ``cost`` credits are there: wait for the reset, or raise RateLimited."""
+        """Make sure ``cost`` credits are there and set them aside: wait for the reset, or raise
+        RateLimited."""
         while True:
-            credits = self.credits
-            if credits is None or credits.remaining >= cost:
-                return
+            with self._lock:
+                credits = self._credits
+                if credits is None:
+                    return
+                if credits.remaining >= cost:
+                    # Spoken for now: requests sent at the same time from other threads see
+                    # what is left after this one, so none is sent that would be refused.
+                    # The answer's headers then say the same number (or less).
+                    self._credits = Credits(credits.limit, credits.remaining - cost,
+                                            credits.reset_at)
+                    return
             reset_at = credits.reset_at
             if not wait or reset_at is None:
                 raise RateLimited(reset_at)

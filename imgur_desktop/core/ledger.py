@@ -1,0 +1,443 @@
+"""The upload ledger: one SQLite row per upload, written before its request is sent and
+updated after, so no upload and no delete link is ever lost, whatever happens to the app.
+
+The file lives in the user data dir with mode 0600 (it holds delete hashes, which are as good
+as a password for the image). One connection, shared by threads under a lock: writes are
+small and the GUI thread makes them between requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import IO, Any
+
+from .models import Image, ImageLinks
+
+FILE_NAME = "ledger.sqlite3"
+
+
+class State:
+    """Row states. ``sending`` at start-up means the app stopped mid-request."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    DELETED = "deleted"
+
+    ALL = (QUEUED, SENDING, DONE, FAILED, CANCELLED, DELETED)
+    PENDING = (QUEUED, SENDING)
+
+
+# Each entry moves the schema from version i to i + 1; never edit one that has shipped.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE uploads (
+        id INTEGER PRIMARY KEY,
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        label TEXT NOT NULL,
+        kind TEXT NOT NULL,            -- file | url | spooled
+        source TEXT,                   -- the path or URL the person gave
+        spool TEXT,                    -- our copy of pasted or dropped data
+        size INTEGER,
+        sha256 TEXT,
+        service TEXT NOT NULL,
+        account TEXT,
+        album TEXT,
+        batch TEXT,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        interrupted INTEGER NOT NULL DEFAULT 0,  -- sent again after a crash mid-request
+        hash TEXT,
+        deletehash TEXT,
+        link TEXT,
+        page TEXT,
+        delete_page TEXT,
+        small_square TEXT,
+        large_thumbnail TEXT,
+        mime TEXT,
+        width INTEGER,
+        height INTEGER,
+        title TEXT,
+        caption TEXT
+    );
+    CREATE INDEX uploads_state ON uploads(state);
+    CREATE INDEX uploads_created ON uploads(created);
+    CREATE INDEX uploads_album ON uploads(album);
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    created: float
+    updated: float
+    label: str
+    kind: str
+    source: str | None
+    spool: str | None
+    size: int | None
+    sha256: str | None
+    service: str
+    account: str | None
+    album: str | None
+    batch: str | None
+    state: str
+    attempts: int
+    error: str | None
+    interrupted: int
+    hash: str | None
+    deletehash: str | None
+    link: str | None
+    page: str | None
+    delete_page: str | None
+    small_square: str | None
+    large_thumbnail: str | None
+    mime: str | None
+    width: int | None
+    height: int | None
+    title: str | None
+    caption: str | None
+
+    @property
+    def created_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.created, dt.UTC)
+
+    @property
+    def upload_path(self) -> Path | None:
+        """What to send: our spooled copy, or the person's file."""
+        if self.spool:
+            return Path(self.spool)
+        if self.kind == "file" and self.source:
+            return Path(self.source)
+        return None
+
+    def image(self) -> Image | None:
+        """The uploaded image as the API layer describes it (for link formats)."""
+        if self.hash is None or self.link is None:
+            return None
+        return Image(self.hash, ImageLinks(self.link, self.page or self.link,
+                                           self.small_square, self.large_thumbnail,
+                                           self.delete_page),
+                     deletehash=self.deletehash, name=self.label, title=self.title,
+                     caption=self.caption, mime=self.mime, width=self.width or 0,
+                     height=self.height or 0, size=self.size or 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["created"] = self.created_at.isoformat()
+        record["updated"] = dt.datetime.fromtimestamp(self.updated, dt.UTC).isoformat()
+        return record
+
+
+COLUMNS = tuple(f.name for f in fields(Entry))
+
+
+@dataclass(frozen=True, slots=True)
+class NewUpload:
+    label: str
+    kind: str  # file | url | spooled
+    source: str | None = None
+    spool: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    album: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What the history shows: words to find, states, a date range and an album."""
+
+    text: str = ""
+    states: tuple[str, ...] = ()
+    since: float | None = None
+    until: float | None = None
+    album: str | None = None
+    service: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if self.text:
+            like = "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace(
+                "_", "\\_") + "%"
+            clauses.append("(" + " OR ".join(
+                f"{c} LIKE ? ESCAPE '\\'" for c in ("label", "source", "hash", "link",
+                                                    "title", "album")) + ")")
+            args += [like] * 6
+        if self.states:
+            clauses.append(f"state IN ({','.join('?' * len(self.states))})")
+            args += list(self.states)
+        if self.since is not None:
+            clauses.append("created >= ?")
+            args.append(self.since)
+        if self.until is not None:
+            clauses.append("created < ?")
+            args.append(self.until)
+        if self.album is not None:
+            clauses.append("album = ?")
+            args.append(self.album)
+        if self.service is not None:
+            clauses.append("service = ?")
+            args.append(self.service)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened or written; the text says where and why."""
+
+
+def file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists, so SQLite never makes it with
+    the umask's looser mode for even a moment."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.spool_dir = path.parent / "spool"
+        self._lock = threading.RLock()
+        try:
+            _private_file(path)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
+                                       timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerError(f"The upload history at {path} cannot be opened: {exc}") from exc
+        try:
+            # Migrated (or refused, if a newer app wrote it) before anything else changes it.
+            self._migrate()
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode loses nothing on an app crash (only on power loss).
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise LedgerError(f"The upload history at {path} cannot be opened: {exc}") from exc
+        except LedgerError:
+            self._db.close()
+            raise
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            with contextlib.suppress(OSError):
+                os.chmod(side, 0o600)
+
+    @classmethod
+    def in_dir(cls, data_dir: Path) -> Ledger:
+        return cls(data_dir / FILE_NAME)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- schema ----------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self._lock:
+            current = self.version
+            if current > len(MIGRATIONS):
+                raise LedgerError(f"{self.path} was written by a newer imgur-desktop "
+                                  f"(schema {current}); update the app to read it")
+            for number in range(current, len(MIGRATIONS)):
+                self._db.executescript("BEGIN;" + MIGRATIONS[number]
+                                       + f";PRAGMA user_version={number + 1};COMMIT;")
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def spool(self, data: bytes, suffix: str = ".png") -> Path:
+        """Keep a copy of pasted or dropped data in the data dir, so it can be sent after a
+        restart. Written under a temporary name and renamed: never half a file."""
+        self.spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        final = self.spool_dir / f"{uuid.uuid4().hex}{suffix}"
+        tmp = final.with_suffix(final.suffix + ".part")
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        return final
+
+    def add(self, uploads: Sequence[NewUpload], *, service: str, account: str | None,
+            batch: str | None = None) -> list[int]:
+        """Record uploads as queued (one transaction, so 10,000 dropped files are one write)."""
+        now = time.time()
+        ids: list[int] = []
+        with self._tx() as db:
+            for u in uploads:
+                cursor = db.execute(
+                    "INSERT INTO uploads (created, updated, label, kind, source, spool, size,"
+                    " sha256, service, account, album, batch, state)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (now, now, u.label, u.kind, u.source, u.spool, u.size, u.sha256, service,
+                     account, u.album, batch, State.QUEUED))
+                assert cursor.lastrowid is not None
+                ids.append(cursor.lastrowid)
+        return ids
+
+    def _set(self, row_id: int, **values: Any) -> None:
+        values["updated"] = time.time()
+        names = ", ".join(f"{k} = ?" for k in values)
+        with self._tx() as db:
+            db.execute(f"UPDATE uploads SET {names} WHERE id = ?",  # noqa: S608 (our names)
+                       (*values.values(), row_id))
+
+    def sending(self, row_id: int, *, account: str | None = None) -> None:
+        """Called right before the request goes out."""
+        with self._tx() as db:
+            db.execute("UPDATE uploads SET state = ?, attempts = attempts + 1, updated = ?,"
+                       " account = COALESCE(?, account) WHERE id = ?",
+                       (State.SENDING, time.time(), account, row_id))
+
+    def fingerprint(self, row_id: int, sha256: str) -> None:
+        """The content hash of a file, read just before it is sent."""
+        self._set(row_id, sha256=sha256)
+
+    def done(self, row_id: int, image: Image) -> None:
+        links = image.links
+        spool = self.get(row_id).spool
+        self._set(row_id, state=State.DONE, error=None, hash=image.hash,
+                  deletehash=image.deletehash, link=links.original, page=links.imgur_page,
+                  delete_page=links.delete_page, small_square=links.small_square,
+                  large_thumbnail=links.large_thumbnail, mime=image.mime,
+                  width=image.width, height=image.height, title=image.title,
+                  caption=image.caption, size=image.size or None)
+        if spool:  # the host has the image now; our copy has done its job
+            with contextlib.suppress(OSError):
+                Path(spool).unlink()
+            self._set(row_id, spool=None)
+
+    def waiting(self, row_id: int, error: str | None = None) -> None:
+        """Back in the queue (a retry is coming), keeping what went wrong last time."""
+        self._set(row_id, state=State.QUEUED, error=error)
+
+    def failed(self, row_id: int, error: str) -> None:
+        self._set(row_id, state=State.FAILED, error=error)
+
+    def cancelled(self, row_id: int) -> None:
+        self._set(row_id, state=State.CANCELLED)
+
+    def deleted(self, row_id: int) -> None:
+        """Only after the service confirmed the delete."""
+        self._set(row_id, state=State.DELETED)
+
+    def set_album(self, row_ids: Iterable[int], album: str) -> None:
+        now = time.time()
+        with self._tx() as db:
+            db.executemany("UPDATE uploads SET album = ?, updated = ? WHERE id = ?",
+                           [(album, now, i) for i in row_ids])
+
+    def resume(self, service: str) -> list[Entry]:
+        """Uploads a previous run left queued or in flight, oldest first. Those in flight are
+        marked ``interrupted``: they may have reached the host, and are sent again."""
+        with self._tx() as db:
+            db.execute("UPDATE uploads SET interrupted = interrupted + 1, state = ?,"
+                       " error = 'Interrupted while sending; sent again' WHERE service = ?"
+                       " AND state = ?", (State.QUEUED, service, State.SENDING))
+        return self.query(Query(states=(State.QUEUED,), service=service), newest_first=False)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, row_id: int) -> Entry:
+        with self._lock:
+            row = self._db.execute(f"SELECT {','.join(COLUMNS)} FROM uploads WHERE id = ?",  # noqa: S608
+                                   (row_id,)).fetchone()
+        if row is None:
+            raise KeyError(row_id)
+        return Entry(*row)
+
+    def query(self, query: Query = Query(), *, limit: int = -1, offset: int = 0,
+              newest_first: bool = True) -> list[Entry]:
+        where, args = query.where()
+        order = "DESC" if newest_first else "ASC"
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {','.join(COLUMNS)} FROM uploads{where} ORDER BY id {order}"  # noqa: S608
+                " LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+        return [Entry(*r) for r in rows]
+
+    def count(self, query: Query = Query()) -> int:
+        where, args = query.where()
+        with self._lock:
+            return int(self._db.execute(f"SELECT COUNT(*) FROM uploads{where}",  # noqa: S608
+                                        args).fetchone()[0])
+
+    def albums(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT DISTINCT album FROM uploads WHERE album IS NOT NULL ORDER BY album")]
+
+
+EXPORT_COLUMNS = ("id", "created", "state", "label", "source", "size", "service", "account",
+                  "album", "hash", "link", "page", "deletehash", "delete_page", "attempts",
+                  "error", "interrupted")
+
+
+def export_json(entries: Iterable[Entry], out: IO[str]) -> None:
+    records = []
+    for entry in entries:
+        record = entry.as_dict()
+        records.append({k: record[k] for k in EXPORT_COLUMNS})
+    json.dump(records, out, indent=1, ensure_ascii=False)
+    out.write("\n")
+
+
+def export_csv(entries: Iterable[Entry], out: IO[str]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for entry in entries:
+        record = entry.as_dict()
+        writer.writerow(["" if record[k] is None else record[k] for k in EXPORT_COLUMNS])
+
+
+def new_batch_id() -> str:
+    return uuid.uuid4().hex[:12]
