@@ -11,6 +11,8 @@ import argparse
 import logging
 import sys
 import traceback
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -26,23 +28,29 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QApplication
 
 from imgur_desktop.core import settings as settings_file
+from imgur_desktop.core.ledger import Ledger, LedgerError
+from imgur_desktop.core.logsafe import keep_secrets_out_of_logs
 from imgur_desktop.core.messages import describe
 from imgur_desktop.core.settings import Settings
 
 from . import startup_probe
 from .ui import clipboard
+from .ui.account_session import AccountSession, SavedSignIn
 from .ui.dialogs import error_box
 from .ui.first_paint import AfterFirstPaint
 from .ui.main_window import MainWindow
+from .ui.sign_in import EXPIRED, SignInDialog
 from .ui.upload_model import UploadListModel
 from .ui.upload_queue import UploadQueue
 from .ui.workers import Worker
 
 if TYPE_CHECKING:
     from imgur_desktop.cli.context import Context
-    from imgur_desktop.core.api.v2 import V2Client
 
 logger = logging.getLogger(__name__)
+
+HELD = ("Uploads are waiting: your sign-in expired or was revoked. Sign in again, or upload "
+        "them anonymously instead.")
 
 
 def _qt_messages(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
@@ -68,8 +76,10 @@ def service_label(ctx: Context) -> str:
 class Application:
     """Owns the long-lived parts; ``window`` is shown as soon as it exists."""
 
-    def __init__(self, args: argparse.Namespace, inputs: list[str]) -> None:
+    def __init__(self, args: argparse.Namespace, inputs: list[str], *,
+                 open_url: Callable[[str], object] | None = None) -> None:
         self.args = args
+        keep_secrets_out_of_logs()
         self.qsettings = QSettings("imgur-desktop", "imgur-desktop")
         ctx_dir = resolve_config_dir(args)
         self.config_dir = ctx_dir
@@ -78,14 +88,24 @@ class Application:
         self.queue = UploadQueue(self.model, concurrency=self.settings.concurrency,
                                  copy_text=lambda text: QApplication.clipboard().setText(text))
         self.window = MainWindow(self.queue, settings=self.settings,
-                                 save_settings=self.save_settings, qsettings=self.qsettings)
+                                 save_settings=self._save_window_settings,
+                                 qsettings=self.qsettings)
         self.context: Context | None = None
+        self.ledger: Ledger | None = None
+        self.account: AccountSession | None = None
+        self.sign_in_dialog: SignInDialog | None = None
+        self._open_url = open_url  # the system browser unless a test drives the consent
         self._pool = QThreadPool()
         self._inputs = inputs
 
     def save_settings(self, new: Settings) -> None:
         settings_file.save(self.config_dir, new)
         self.settings = new
+
+    def _save_window_settings(self, new: Settings) -> None:
+        # The window's copy predates any sign-in since: the accounts are the session's.
+        self.save_settings(replace(new, accounts=self.settings.accounts,
+                                   consumer_key=self.settings.consumer_key))
 
     def start(self) -> None:
         self.window.show()
@@ -105,16 +125,79 @@ class Application:
         if urls:
             self.window.submit(clipboard.Payload(urls=urls))
 
-    def _connected(self, ctx: object) -> None:
+    def _connected(self, found: object) -> None:
         from imgur_desktop.cli.context import Context
 
+        assert isinstance(found, tuple)
+        ctx, saved, ledger = found
         assert isinstance(ctx, Context)
+        assert isinstance(saved, SavedSignIn)
         self.context = ctx
-        client: V2Client = ctx.client(fmt="json", wait=False)
-        client.max_upload_bytes = self.settings.max_upload_bytes
+        if isinstance(ledger, Ledger):
+            self.ledger = ledger
+            self.queue.attach_ledger(ledger, ctx.api_url)
+            self.window.attach_ledger(ledger)
+        else:
+            self.window.show_status(str(ledger))
+        account = self.account = AccountSession(
+            ctx, saved, settings=lambda: self.settings, save_settings=self.save_settings,
+            parent=self.window)
+        bar = self.window.destination
+        account.changed.connect(self._account_changed)
+        account.albumsChanged.connect(bar.set_albums)
+        account.message.connect(self.window.show_status)
+        bar.set_sign_in_possible(account.can_sign_in)
+        bar.signInRequested.connect(lambda: self.ask_to_sign_in())
+        bar.signOutRequested.connect(account.sign_out)
+        bar.anonymousRequested.connect(account.sign_out)
+        self.queue.signInNeeded.connect(self._sign_in_needed)
+        self.queue.albumCreated.connect(lambda _album: account.refresh_albums())
+        account.announce()
+
+    def _account_changed(self, client: object, name: object) -> None:
+        """The one place a new client reaches the queue (and, through the same signal, any
+        view that lists the account)."""
+        from imgur_desktop.core.api.v2 import V2Client  # loaded by the look-up already
+
+        assert isinstance(client, V2Client)
+        assert self.context is not None
+        assert self.account is not None
+        self.queue.account = name if isinstance(name, str) else None
         self.queue.set_client(client)
-        account = ctx.account() if client.signed_in else None
-        self.window.set_destination(service_label(ctx), account)
+        self.window.set_client(client, name if isinstance(name, str) else None)
+        self.window.set_destination(service_label(self.context),
+                                    name if isinstance(name, str) else None)
+        self.window.destination.show_session_only(self.account.session_only)
+        self.window.destination.show_held(None)  # a new client ends a hold
+
+    def ask_to_sign_in(self, reason: str | None = None) -> SignInDialog | None:
+        """Show the sign-in dialog; without a reason it goes to the browser at once."""
+        if self.account is None:
+            self.window.show_status("Still connecting to the image host…")
+            return None
+        dialog = self.sign_in_dialog
+        if dialog is None:
+            dialog = self.sign_in_dialog = SignInDialog(self.account, open_url=self._open_url,
+                                                        parent=self.window)
+            dialog.anonymousChosen.connect(self.account.sign_out)
+            dialog.rejected.connect(self._sign_in_refused)
+        if dialog.isVisible():
+            dialog.raise_()
+            return dialog
+        dialog.prepare(reason)
+        dialog.open()
+        if reason is None:
+            dialog.start()
+        return dialog
+
+    def _sign_in_needed(self) -> None:
+        self.window.destination.show_held(HELD)
+        self.window.show_status(EXPIRED)
+        self.ask_to_sign_in(EXPIRED)
+
+    def _sign_in_refused(self) -> None:
+        if self.queue.held_for_sign_in:
+            self.window.show_status(HELD)
 
     def _not_connected(self, exc: object) -> None:
         text = describe(exc) if isinstance(exc, BaseException) else str(exc)
@@ -122,13 +205,31 @@ class Application:
         error_box(self.window, f"imgur-desktop could not reach an image host: {text}",
                   repr(exc)).open()
 
+    def finish(self) -> None:
+        """After the event loop: stop waiting for a browser, then let the workers end
+        before the window they report to is destroyed (the service look-up may still run
+        after a quit during "Connecting…")."""
+        if self.sign_in_dialog is not None:
+            self.sign_in_dialog.abandon()
+        self._pool.waitForDone(30_000)
+        if self.account is not None:
+            self.account.wait_for_workers(30_000)
 
-def _resolve(args: argparse.Namespace) -> Context:
-    """Find the service (on a worker). The API client, requests and the keyring are imported
-    here, after the window is up, not before it."""
+
+def _resolve(args: argparse.Namespace) -> tuple[Context, SavedSignIn, Ledger | str]:
+    """Find the service, read the saved sign-in and open the upload ledger (on a worker).
+    The API client, requests and the keyring are imported here, after the window is up."""
     from imgur_desktop.cli.context import resolve
 
-    return resolve(args)
+    from .ui.account_session import read_saved_sign_in
+
+    ctx = resolve(args)
+    ledger: Ledger | str
+    try:
+        ledger = Ledger.in_dir(ctx.data_dir)
+    except LedgerError as exc:
+        ledger = f"{exc}. Uploads work, but are not kept in the history."
+    return ctx, read_saved_sign_in(ctx), ledger
 
 
 def resolve_config_dir(args: argparse.Namespace) -> Path:
@@ -153,8 +254,6 @@ def run(args: argparse.Namespace, inputs: list[str]) -> int:
     probe = startup_probe.install(application.window)  # benchmarks only, off by default
     application.start()
     status = app.exec()
-    # The service look-up may still run (quit during "Connecting…"): let it end before the
-    # window it reports to is destroyed.
-    application._pool.waitForDone(30_000)
+    application.finish()
     del probe
     return status

@@ -31,7 +31,8 @@ def describe(exc: BaseException) -> str:
         return (f"The upload limit is used up; uploads can resume {reset_text(exc.reset_at)}.")
     if isinstance(exc, AuthRequired):
         text = exc.message.rstrip(".")
-        return f"{text}." if "sign in" in text.lower() else f"{text}. Sign in again to continue."
+        said = any(w in text.lower() for w in ("sign in", "sign-in", "signed in"))
+        return f"{text}." if said else f"{text}. Sign in again to continue."
     if isinstance(exc, (UnsupportedFile, FileTooLarge, BadFile, Cancelled)):
         return exc.message
     if isinstance(exc, NetworkError):

@@ -1,15 +1,19 @@
-"""Where uploads go, always in sight: the service, anonymous or the account, and the album
-target (none, a new album with its privacy and layout, or an existing album)."""
+"""Where uploads go, always in sight: the service, anonymous or the account (with Sign in or
+Sign out), and the album target (none, a new album with its privacy and layout, or one of the
+account's albums). Banners say when a sign-in lasts for this session only, and when uploads
+wait for a sign-in."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -24,10 +28,27 @@ NEEDS_ACCOUNT = ("Albums need an account on this service (API v2): sign in to ma
                  "Anonymous uploads go in no album.")
 PRIVACY_LABELS = {"hidden": "Hidden (anyone with the link)", "public": "Public",
                   "secret": "Secret (only you)"}
+SESSION_ONLY = ("Signed in for this session only: no keyring was found, so the sign-in ends "
+                "when imgur-desktop quits and nothing of it is written to disk. Install and "
+                "unlock a Secret Service (GNOME Keyring or KWallet) to stay signed in.")
+NO_APP_KEYS = ("Signing in needs this application's consumer key and secret for the service "
+               "(start with --consumer-key and --consumer-secret).")
+
+
+def _banner(parent: QWidget) -> QFrame:
+    frame = QFrame(parent)
+    frame.setFrameShape(QFrame.Shape.StyledPanel)
+    frame.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+    frame.setAutoFillBackground(True)
+    frame.setVisible(False)
+    return frame
 
 
 class DestinationBar(QWidget):
     targetChanged = Signal(object)
+    signInRequested = Signal()
+    signOutRequested = Signal()
+    anonymousRequested = Signal()  # uploads held for a sign-in go anonymously instead
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,7 +64,36 @@ class DestinationBar(QWidget):
         self._album_model = QStandardItemModel(self)
         self.album.setModel(self._album_model)
         row.addWidget(self.album)
+        row.addSpacing(12)
+        self.account = QLabel("Not signed in", self)
+        self.account.setAccessibleName("Account")
+        row.addWidget(self.account)
+        self.sign_button = QPushButton("Sign in", self)
+        self.sign_button.setAccessibleName("Sign in or sign out")
+        self.sign_button.clicked.connect(self._sign_clicked)
+        self.sign_button.setEnabled(False)  # until the service (and its sign-in) is known
+        row.addWidget(self.sign_button)
         column.addLayout(row)
+
+        self.keyring_banner = _banner(self)
+        keyring_row = QHBoxLayout(self.keyring_banner)
+        self.keyring_text = QLabel(SESSION_ONLY, self.keyring_banner)
+        self.keyring_text.setWordWrap(True)
+        keyring_row.addWidget(self.keyring_text)
+        column.addWidget(self.keyring_banner)
+
+        self.held_banner = _banner(self)
+        held_row = QHBoxLayout(self.held_banner)
+        self.held_text = QLabel(self.held_banner)
+        self.held_text.setWordWrap(True)
+        held_row.addWidget(self.held_text, 1)
+        self.held_sign_in = QPushButton("Sign in", self.held_banner)
+        self.held_sign_in.clicked.connect(lambda: self.signInRequested.emit())
+        held_row.addWidget(self.held_sign_in)
+        self.held_anonymous = QPushButton("Upload anonymously instead", self.held_banner)
+        self.held_anonymous.clicked.connect(lambda: self.anonymousRequested.emit())
+        held_row.addWidget(self.held_anonymous)
+        column.addWidget(self.held_banner)
 
         self.new_album = QWidget(self)
         new_row = QHBoxLayout(self.new_album)
@@ -63,6 +113,8 @@ class DestinationBar(QWidget):
         self.new_album.setVisible(False)
 
         self._signed_in = False
+        self._account: str | None = None
+        self._sign_in_possible: bool | None = None  # None: not known yet
         self._albums: list[Album] = []
         self._rebuild()
         self.album.currentIndexChanged.connect(self._changed)
@@ -73,8 +125,40 @@ class DestinationBar(QWidget):
     def set_destination(self, service: str, account: str | None) -> None:
         who = account if account else "Anonymous"
         self.where.setText(f"Uploading to: {service} · {who}")
+        if account != self._account:
+            self._albums = []  # another account's albums are not offered
+        self._account = account
         self._signed_in = account is not None
+        self.account.setText(f"Signed in as {account}" if account else "Not signed in")
+        self.sign_button.setText("Sign out" if account else "Sign in")
+        self._update_sign_button()
         self._rebuild()
+
+    def set_sign_in_possible(self, possible: bool) -> None:
+        """Without the application's keys there is nothing to sign in with: say so."""
+        self._sign_in_possible = possible
+        self.held_sign_in.setEnabled(possible)
+        self._update_sign_button()
+
+    def _update_sign_button(self) -> None:
+        possible = bool(self._sign_in_possible)
+        self.sign_button.setEnabled(possible or self._signed_in)
+        refused = self._sign_in_possible is False and not self._signed_in
+        self.sign_button.setToolTip(NO_APP_KEYS if refused else "")
+
+    def show_session_only(self, session_only: bool) -> None:
+        self.keyring_banner.setVisible(session_only)
+
+    def show_held(self, text: str | None) -> None:
+        """A banner while uploads wait for a sign-in (None hides it)."""
+        self.held_text.setText(text or "")
+        self.held_banner.setVisible(bool(text))
+
+    def _sign_clicked(self) -> None:
+        if self._signed_in:
+            self.signOutRequested.emit()
+        else:
+            self.signInRequested.emit()
 
     def set_albums(self, albums: list[Album]) -> None:
         self._albums = list(albums)
