@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from tests.support.localhost import AppKeys, LocalHost, add_app, add_user
 
 # Never let a proxy from the environment see loopback traffic.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
+# Thumbnails cached by a test run never land in (or come from) the real user cache.
+os.environ["IMGUR_DESKTOP_CACHE_DIR"] = tempfile.mkdtemp(prefix="imgur-desktop-test-cache-")
 
 ALICE = ("alice", "alice-password-1")
 BOB = ("bob", "bob-password-2")

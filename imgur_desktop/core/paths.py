@@ -23,3 +23,9 @@ def config_dir() -> Path:
 def local_host_dir(base: Path | None = None) -> Path:
     """The local image host's own data (database, images) inside the data dir."""
     return (base or data_dir()) / "local-host"
+
+
+def cache_dir() -> Path:
+    """Things that can be fetched again (thumbnails): safe to delete at any time."""
+    override = os.environ.get("IMGUR_DESKTOP_CACHE_DIR")
+    return Path(override) if override else platformdirs.user_cache_path(APP_NAME)

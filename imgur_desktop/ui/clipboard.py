@@ -13,6 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QImage
 
+from .image_mime import MIME_TYPE as HASHES_TYPE
+
 ENCODED_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
 
 
@@ -46,6 +48,8 @@ def _web_url(text: str) -> str | None:
 
 
 def read(mime: QMimeData) -> Payload:
+    if mime.hasFormat(HASHES_TYPE):
+        return Payload()  # our own uploads dragged about the window: already uploaded
     for kind in ENCODED_IMAGE_TYPES:
         if mime.hasFormat(kind):
             data = bytes(mime.data(kind).data())

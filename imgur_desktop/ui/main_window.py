@@ -1,23 +1,28 @@
-"""The main window: destination bar, drop zone, the upload list, and a status bar that says
-what happened, how many credits are left and when they reset."""
+"""The main window: destination bar, then tabs (Upload: drop zone and the upload list;
+History; My images; Albums), and a status bar that says what happened, how many credits are
+left and when they reset. Tabs other than Upload are built the first time they are shown, so
+the window opens as fast as a bare one; the album browser opens in a window of its own."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,6 +40,17 @@ from .upload_model import LookRole, State, UploadItem, UploadListModel
 from .upload_queue import UploadQueue
 from .upload_view import UploadView
 
+if TYPE_CHECKING:  # the tabs' modules load when a tab is first shown
+    from imgur_desktop.core.api.v2 import V2Client
+    from imgur_desktop.core.ledger import Ledger
+
+    from .album_browser import AlbumBrowser
+    from .albums_view import AlbumsView
+    from .history_view import HistoryView
+    from .my_images import MyImagesView
+    from .thumbnails import ThumbnailLoader
+
+HISTORY_TAB, IMAGES_TAB, ALBUMS_TAB = 1, 2, 3
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.gif *.apng *.tif *.tiff *.bmp *.pdf *.xcf);;"
                 "All files (*)")
 EMPTY_TEXT = "Nothing uploaded yet. Drop images here or press Ctrl+V."
@@ -59,6 +75,11 @@ class MainWindow(QMainWindow):
         top = QHBoxLayout()
         self.destination = DestinationBar(central)
         top.addWidget(self.destination, 1)
+        self.open_album_button = QToolButton(central)
+        self.open_album_button.setText("Open album…")
+        self.open_album_button.setToolTip("Open any album by its link or id")
+        self.open_album_button.clicked.connect(self.ask_album)
+        top.addWidget(self.open_album_button, 0, Qt.AlignmentFlag.AlignTop)
         self.settings_button = QToolButton(central)
         self.settings_button.setText("Settings")
         self.settings_button.setAccessibleName("Settings")
@@ -66,8 +87,27 @@ class MainWindow(QMainWindow):
         top.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignTop)
         column.addLayout(top)
 
-        self.drop_zone = DropZone(central)
-        column.addWidget(self.drop_zone)
+        self.tabs = QTabWidget(central)
+        column.addWidget(self.tabs, 1)
+        upload_page = QWidget(self.tabs)
+        page = QVBoxLayout(upload_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(upload_page, "Upload")
+        for title in ("History", "My images", "Albums"):
+            self.tabs.addTab(QWidget(self.tabs), title)  # built when first shown
+        self.tabs.currentChanged.connect(self._tab_shown)
+        self.client: V2Client | None = None
+        self.account_name: str | None = None
+        self.ledger: Ledger | None = None
+        self.history: HistoryView | None = None
+        self.my_images: MyImagesView | None = None
+        self.albums: AlbumsView | None = None
+        self.browser: AlbumBrowser | None = None
+        self._loader: ThumbnailLoader | None = None
+        self._browser_loader: ThumbnailLoader | None = None
+
+        self.drop_zone = DropZone(upload_page)
+        page.addWidget(self.drop_zone)
 
         header = QHBoxLayout()
         self.heading = QLabel(central)
@@ -82,7 +122,7 @@ class MainWindow(QMainWindow):
         self.clear_done = QPushButton("Clear finished", central)
         self.clear_done.clicked.connect(self.clear_finished)
         header.addWidget(self.clear_done)
-        column.addLayout(header)
+        page.addLayout(header)
 
         self.stack = QStackedWidget(central)
         self.empty = QLabel(EMPTY_TEXT, central)
@@ -91,7 +131,7 @@ class MainWindow(QMainWindow):
         self.view.setModel(self.model)
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.view)
-        column.addWidget(self.stack, 1)
+        page.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
         self.status_text = QLabel(self)
@@ -143,8 +183,120 @@ class MainWindow(QMainWindow):
         self.queue.link_format = LinkFormat(settings.link_format)
         self.queue.auto_copy = settings.auto_copy
         self.queue.set_concurrency(settings.concurrency)
+        if self.my_images is not None:
+            self.my_images.set_link_format(LinkFormat(settings.link_format))
         if self.queue.client is not None:
             self.queue.client.max_upload_bytes = settings.max_upload_bytes
+
+    # -- the other tabs ---------------------------------------------------------------------
+
+    def attach_ledger(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(300)  # a burst of writes is one refresh
+        self._refresh_timer.timeout.connect(self._refresh_history)
+        self.queue.ledgerChanged.connect(self._refresh_timer.start)
+        if self.tabs.currentIndex() == HISTORY_TAB:
+            self._tab_shown(HISTORY_TAB)
+
+    def _refresh_history(self) -> None:
+        if self.history is not None and self.history.isVisible():
+            self.history.refresh()
+
+    def set_client(self, client: V2Client | None, account: str | None = None) -> None:
+        """The client every tab talks through (signed in or not); views built later get it
+        when they are built."""
+        self.client = client
+        self.account_name = account if client is not None and client.signed_in else None
+        for view in (self.history, self.my_images, self.albums):
+            if view is not None:
+                view.set_client(client)
+        if self.browser is not None:
+            self.browser.set_client(client, account=self.account_name)
+
+    def thumbnail_loader(self) -> ThumbnailLoader:
+        """The tabs' loader. The album browser has one of its own: each loader drops the
+        loads its view scrolled past, which must not cancel another view's."""
+        if self._loader is None:
+            self._loader = _new_loader(self)
+        return self._loader
+
+    def _swap_tab(self, index: int, widget: QWidget, title: str) -> None:
+        old = self.tabs.widget(index)
+        self.tabs.blockSignals(True)  # removing and inserting would announce other tabs
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, widget, title)
+        self.tabs.setCurrentIndex(index)
+        self.tabs.blockSignals(False)
+        if old is not None:
+            old.deleteLater()
+
+    def _tab_shown(self, index: int) -> None:
+        if index == HISTORY_TAB and self.history is None and self.ledger is not None:
+            from .history_view import HistoryView
+
+            self.history = HistoryView(self.ledger, parent=self.tabs)
+            self.history.set_client(self.client)
+            self._swap_tab(index, self.history, "History")
+        elif index == HISTORY_TAB and self.history is not None:
+            self.history.refresh()
+        elif index == IMAGES_TAB and self.my_images is None:
+            from .my_images import MyImagesView
+
+            self.my_images = MyImagesView(self.thumbnail_loader(), parent=self.tabs)
+            self.my_images.set_link_format(LinkFormat(self.settings.link_format))
+            self.my_images.set_client(self.client)
+            self._swap_tab(index, self.my_images, "My images")
+        elif index == ALBUMS_TAB and self.albums is None:
+            from .albums_view import AlbumsView
+
+            self.albums = AlbumsView(self.thumbnail_loader(), parent=self.tabs)
+            self.albums.set_client(self.client)
+            self.albums.openRequested.connect(self.open_album)
+            self._swap_tab(index, self.albums, "Albums")
+
+    def show_tab(self, index: int) -> QWidget:
+        """Show a tab (built if need be) and return its widget."""
+        self.tabs.setCurrentIndex(index)
+        self._tab_shown(index)
+        widget = self.tabs.widget(index)
+        assert widget is not None
+        return widget
+
+    def album_browser(self) -> AlbumBrowser:
+        if self.browser is None:
+            from .album_browser import AlbumBrowser
+
+            self._browser_loader = _new_loader(self)
+            self.browser = AlbumBrowser(self._browser_loader, parent=self)
+            self.browser.setWindowFlag(Qt.WindowType.Window)
+            self.browser.set_client(self.client, account=self.account_name)
+            self.browser.layoutSaved.connect(self._layout_saved)
+        return self.browser
+
+    def _layout_saved(self, _album_id: str, _layout: str) -> None:
+        if self.albums is not None:
+            self.albums.refresh()  # the album list shows each album's layout
+
+    def open_album(self, album: object) -> AlbumBrowser:
+        """Open an album (a loaded Album, or an id or link) in the album browser."""
+        from imgur_desktop.core.models import Album
+
+        browser = self.album_browser()
+        if isinstance(album, Album) and album.images:
+            browser.show_album(album, owned=self.account_name is not None)
+        else:  # an id or link, or a listed album (the account's list has no images): load it
+            browser.open_album(album.id if isinstance(album, Album) else str(album))
+        browser.show()
+        browser.raise_()
+        browser.activateWindow()
+        return browser
+
+    def ask_album(self) -> None:
+        text, ok = QInputDialog.getText(self, "Open album", "Album link or id:")
+        if ok and text.strip():
+            self.open_album(text.strip())
 
     def set_destination(self, service: str, account: str | None) -> None:
         self.destination.set_destination(service, account)
@@ -286,7 +438,24 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._qsettings.setValue("main/geometry", self.saveGeometry())
+        for view in (self.my_images, self.albums):
+            if view is not None:
+                view.shutdown()
+        if self.browser is not None:
+            self.browser.close()
+        for loader in (self._loader, self._browser_loader):
+            if loader is not None:
+                loader.shutdown()
         for item in self.model.items:
             if item.state is State.UPLOADING and item.cancel is not None:
                 item.cancel.cancel()
         super().closeEvent(event)
+
+
+def _new_loader(parent: QWidget) -> ThumbnailLoader:
+    from imgur_desktop.core.paths import cache_dir
+    from imgur_desktop.core.thumb_cache import ThumbCache
+
+    from .thumbnails import ThumbnailLoader
+
+    return ThumbnailLoader(ThumbCache(cache_dir() / "thumbnails"), parent=parent)

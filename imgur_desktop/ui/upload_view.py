@@ -181,6 +181,10 @@ class UploadView(QListView):
         self.setMouseTracking(True)
         self.setAccessibleName("Uploads")
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # Finished uploads can be dragged onto an album in the Albums tab.
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
 
     def selected_items(self) -> list[UploadItem]:
         items = []
