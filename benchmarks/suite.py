@@ -25,14 +25,19 @@ class Sizes:
     paste_reps: int  # measure 5
     host_uploads: int  # measure 8: uploads per server
     host_clients: int
+    history_rows: int  # measure 7: uploads in the ledger under the History view
+    album_images: int  # measure 6: images in the album opened in the grid
+    album_reps: int  # measure 6: timed opens (and baseline runs); the best counts
 
 
 FULL = Sizes(batch_files=200, batch_file_bytes=1 * MB, batch_rounds=2,
              big_file_bytes=200 * MB, gui_uploads=200, startup_reps=7, paste_reps=9,
-             host_uploads=400, host_clients=4)
+             host_uploads=400, host_clients=4, history_rows=100_000,
+             album_images=1000, album_reps=3)
 QUICK = Sizes(batch_files=12, batch_file_bytes=64 * 1024, batch_rounds=1,
               big_file_bytes=8 * MB, gui_uploads=12, startup_reps=2, paste_reps=2,
-              host_uploads=40, host_clients=4)
+              host_uploads=40, host_clients=4, history_rows=2_000,
+              album_images=150, album_reps=1)
 
 
 @dataclass(frozen=True)
