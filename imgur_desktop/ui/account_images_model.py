@@ -7,12 +7,9 @@ a page shorter than the page size is the last. A failed page stops the loading u
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
-    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -24,7 +21,7 @@ from imgur_desktop.core.errors import ApiError
 from imgur_desktop.core.models import Image, Page
 
 from .account_jobs import JobRunner
-from .image_mime import MIME_TYPE, to_mime
+from .account_lists import ImageListModel
 
 if TYPE_CHECKING:
     from imgur_desktop.core.api.v2 import V2Client
@@ -52,7 +49,7 @@ def load_page(client: V2Client, page: int, count: int, noalbum: bool) -> Page[Im
         raise
 
 
-class AccountImagesModel(QAbstractListModel):
+class AccountImagesModel(ImageListModel):
     loadingChanged = Signal(bool)
     loadFailed = Signal(object)  # the exception
     pageLoaded = Signal(int, int)  # page number, images it brought
@@ -61,7 +58,6 @@ class AccountImagesModel(QAbstractListModel):
         super().__init__(parent)
         self._jobs = jobs
         self._client: V2Client | None = None
-        self._images: list[Image] = []
         self._rows: dict[str, int] = {}  # hash -> row
         self._pending: set[str] = set()
         self.page_size = DEFAULT_PAGE_SIZE
@@ -174,13 +170,10 @@ class AccountImagesModel(QAbstractListModel):
 
     # -- rows ----------------------------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._images)
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._images):
+        image = self._image_of(index)
+        if image is None:
             return None
-        image = self._images[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return image_label(image)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -198,13 +191,6 @@ class AccountImagesModel(QAbstractListModel):
         if self._images[index.row()].hash not in self._pending:
             flags |= Qt.ItemFlag.ItemIsDragEnabled
         return flags
-
-    @property
-    def images(self) -> list[Image]:
-        return list(self._images)
-
-    def image_at(self, row: int) -> Image:
-        return self._images[row]
 
     def row_of(self, hash_: str) -> int:
         return self._rows.get(hash_, -1)
@@ -241,15 +227,3 @@ class AccountImagesModel(QAbstractListModel):
         self._rows = {image.hash: n for n, image in enumerate(self._images)}
         self._deleted += 1
         self.endRemoveRows()
-
-    # -- dragging out --------------------------------------------------------------------------
-
-    def mimeTypes(self) -> list[str]:
-        return [MIME_TYPE]
-
-    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
-        rows = sorted({i.row() for i in indexes if i.isValid()})
-        return to_mime([self._images[r].hash for r in rows])
-
-    def supportedDragActions(self) -> Qt.DropAction:
-        return Qt.DropAction.CopyAction

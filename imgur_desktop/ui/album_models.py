@@ -22,7 +22,8 @@ from PySide6.QtCore import (
 from imgur_desktop.core.layouts import LAYOUTS
 from imgur_desktop.core.models import Album, Image
 
-from .image_mime import MIME_TYPE, hashes_from, to_mime
+from .account_lists import ImageListModel
+from .image_mime import MIME_TYPE, hashes_from
 
 AlbumRole = Qt.ItemDataRole.UserRole + 1
 EntryRole = Qt.ItemDataRole.UserRole + 2
@@ -180,7 +181,7 @@ class AlbumListModel(QAbstractListModel):
         return True
 
 
-class AlbumImagesModel(QAbstractListModel):
+class AlbumImagesModel(ImageListModel):
     """One album's images in the album's order; dragging reorders, dropping adds."""
 
     addRequested = Signal(list)  # hashes not yet in the album
@@ -189,16 +190,12 @@ class AlbumImagesModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.album: Album | None = None
-        self._images: list[Image] = []
         self.accepting = True
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._images)
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._images):
+        image = self._image_of(index)
+        if image is None:
             return None
-        image = self._images[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return image.title or image.name or image.hash
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
@@ -218,15 +215,8 @@ class AlbumImagesModel(QAbstractListModel):
     # -- rows ----------------------------------------------------------------------------------
 
     @property
-    def images(self) -> list[Image]:
-        return list(self._images)
-
-    @property
     def hashes(self) -> list[str]:
         return [i.hash for i in self._images]
-
-    def image_at(self, row: int) -> Image:
-        return self._images[row]
 
     def row_of(self, hash_: str) -> int:
         for row, image in enumerate(self._images):
@@ -247,18 +237,6 @@ class AlbumImagesModel(QAbstractListModel):
         self.endResetModel()
 
     # -- dragging and dropping -----------------------------------------------------------------
-
-    def mimeTypes(self) -> list[str]:
-        return [MIME_TYPE]
-
-    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
-        rows = sorted({i.row() for i in indexes if i.isValid()})
-        return to_mime([self._images[r].hash for r in rows])
-
-    def supportedDragActions(self) -> Qt.DropAction:
-        # Copy, never Move: after a Move the view would delete the dragged rows itself,
-        # before the service has said anything.
-        return Qt.DropAction.CopyAction
 
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction

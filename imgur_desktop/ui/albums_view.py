@@ -19,22 +19,16 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
-    QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
-    QDialog,
     QHBoxLayout,
     QLabel,
     QListView,
     QMessageBox,
-    QPushButton,
     QSplitter,
-    QStackedWidget,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QVBoxLayout,
@@ -45,7 +39,15 @@ from imgur_desktop.core.errors import ApiError
 from imgur_desktop.core.messages import describe
 from imgur_desktop.core.models import Album, Image
 
-from .account_jobs import JobRunner
+from .account_lists import (
+    PAD,
+    AccountListView,
+    ThumbnailRowDelegate,
+    ask,
+    draw_panel,
+    draw_thumbnail,
+    select_hashes_in,
+)
 from .album_dialog import AlbumDialog
 from .album_models import (
     AlbumEntry,
@@ -55,7 +57,6 @@ from .album_models import (
     ImageRole,
     album_title,
 )
-from .my_images import ERROR_COLOR, draw_thumbnail
 
 if TYPE_CHECKING:  # not at run time: requests loads only once the app needs it
     from imgur_desktop.core.api.v2 import V2Client
@@ -71,11 +72,8 @@ NO_ALBUMS_TEXT = "No albums yet. Make one with “New album…”."
 DROP_HINT = ("Drag images here from My images or the upload list to add them; "
              "drag them within the album to change its order.")
 PAGE = 100  # the most the API gives at once
-ROW_HEIGHT = 56
-THUMB = 48
 CELL = QSize(112, 124)
 CELL_THUMB = 84
-PAD = 4
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -115,17 +113,10 @@ class _Outcome:
     reread_error: BaseException | None = None
 
 
-class AlbumDelegate(QStyledItemDelegate):
+class AlbumDelegate(ThumbnailRowDelegate):
     """The cover (asked for when painted), the title in bold, then count, privacy, layout."""
 
     detailsWanted = Signal(str)  # an album id whose row has no count or cover yet
-
-    def __init__(self, loader: ThumbnailLoader, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.loader = loader
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
-        return QSize(option.rect.width(), ROW_HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         entry = index.data(EntryRole)
@@ -133,34 +124,8 @@ class AlbumDelegate(QStyledItemDelegate):
             return
         if entry.count is None:
             self.detailsWanted.emit(entry.album.id)
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter,
-                            option.widget)
-        rect, palette = option.rect, option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        painter.save()
-        thumb = QRect(rect.left() + PAD, rect.top() + (rect.height() - THUMB) // 2, THUMB, THUMB)
-        draw_thumbnail(painter, thumb, self.loader, entry.cover_url, palette)
-        metrics = QFontMetrics(option.font)
-        left = thumb.right() + PAD * 3
-        width = rect.right() - PAD * 2 - left
-        line = metrics.height()
-        top = rect.top() + (rect.height() - 2 * line - PAD) // 2
-        painter.setPen(palette.color(QPalette.ColorRole.HighlightedText if selected
-                                     else QPalette.ColorRole.Text))
-        bold = QFont(option.font)
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.drawText(QRect(left, top, width, line),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         QFontMetrics(bold).elidedText(album_title(entry.album),
-                                                       Qt.TextElideMode.ElideRight, width))
-        painter.setFont(option.font)
-        painter.drawText(QRect(left, top + line + PAD, width, line),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(entry.summary(), Qt.TextElideMode.ElideRight,
-                                            width))
-        painter.restore()
+        self.paint_row(painter, option, entry.cover_url, album_title(entry.album),
+                       entry.summary())
 
 
 class AlbumImageDelegate(QStyledItemDelegate):
@@ -180,11 +145,8 @@ class AlbumImageDelegate(QStyledItemDelegate):
         image = index.data(ImageRole)
         if not isinstance(image, Image):
             return
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter,
-                            option.widget)
+        selected = draw_panel(painter, option)
         rect, palette = option.rect, option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.save()
         thumb = QRect(rect.left() + (rect.width() - CELL_THUMB) // 2, rect.top() + PAD,
                       CELL_THUMB, CELL_THUMB)
@@ -206,14 +168,12 @@ class AlbumImageDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class AlbumsView(QWidget):
+class AlbumsView(AccountListView):
     openRequested = Signal(object)  # the Album to open in the album browser
 
     def __init__(self, loader: ThumbnailLoader, *, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(loader, threads=2, parent=parent)
         self.setAccessibleName("Albums")
-        self.loader = loader
-        self.jobs = JobRunner(self, threads=2)
         self.albums_model = AlbumListModel(self)
         self.images_model = AlbumImagesModel(self)
         self._client: V2Client | None = None
@@ -221,17 +181,8 @@ class AlbumsView(QWidget):
         self._shown: str | None = None  # the album whose images are on the right
         self._details_asked: set[str] = set()
         self._changes = 0  # changes on their way; while any is, no other starts
-        self._repaint_due = False
 
-        self.stack = QStackedWidget(self)
-        self.signed_out = QLabel(SIGN_IN_TEXT, self)
-        self.signed_out.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack.addWidget(self.signed_out)
-        content = QWidget(self)
-        self.stack.addWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.stack)
+        content = self._pages(SIGN_IN_TEXT)
         column = QVBoxLayout(content)
 
         bar = QHBoxLayout()
@@ -242,11 +193,7 @@ class AlbumsView(QWidget):
         bar.addStretch(1)
         self.refresh_button = self._button(content, bar, "Refresh", self.refresh)
         column.addLayout(bar)
-        self.status = QLabel(content)
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status.hide()
-        column.addWidget(self.status)
+        column.addWidget(self._status_label(content))
 
         splitter = QSplitter(Qt.Orientation.Horizontal, content)
         column.addWidget(splitter, 1)
@@ -325,16 +272,8 @@ class AlbumsView(QWidget):
         self.albums_model.addRequested.connect(self.add_images)
         self.images_model.addRequested.connect(self._add_to_shown)
         self.images_model.reorderRequested.connect(self.reorder)
-        loader.ready.connect(self._thumbnail_arrived)
-        loader.failed.connect(lambda url, _message: self._thumbnail_arrived(url))
+        self._repaint_on_thumbnails(self.album_list, self.contents)
         self.set_client(None)
-
-    def _button(self, parent: QWidget, row: QHBoxLayout, text: str,
-                slot: Callable[[], object]) -> QPushButton:
-        button = QPushButton(text, parent)
-        button.clicked.connect(lambda: slot())
-        row.addWidget(button)
-        return button
 
     # -- the account ---------------------------------------------------------------------------
 
@@ -352,9 +291,6 @@ class AlbumsView(QWidget):
         self._update_actions()
         if signed_in:
             self.load_albums()
-
-    def shutdown(self) -> None:
-        self.jobs.shutdown()
 
     def refresh(self) -> None:
         self._details_asked.clear()
@@ -484,21 +420,7 @@ class AlbumsView(QWidget):
         return [self.images_model.image_at(r).hash for r in rows]
 
     def select_images(self, hashes: Sequence[str]) -> None:
-        selection = self.contents.selectionModel()
-        selection.clearSelection()
-        for hash_ in hashes:
-            row = self.images_model.row_of(hash_)
-            if row >= 0:
-                selection.select(self.images_model.index(row),
-                                 QItemSelectionModel.SelectionFlag.Select)
-
-    def show_status(self, text: str, *, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setVisible(bool(text))
-        palette = self.status.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, ERROR_COLOR if error
-                         else self.palette().color(QPalette.ColorRole.WindowText))
-        self.status.setPalette(palette)
+        select_hashes_in(self.contents, self.images_model.row_of, hashes)
 
     def _update_heading(self) -> None:
         album = self.images_model.album
@@ -523,16 +445,6 @@ class AlbumsView(QWidget):
         for button in (self.remove_button, self.earlier_button, self.later_button):
             button.setEnabled(idle and chosen > 0)
         self.albums_model.accepting = self.images_model.accepting = idle and signed_in
-
-    def _thumbnail_arrived(self, _url: str) -> None:
-        if not self._repaint_due:
-            self._repaint_due = True
-            QTimer.singleShot(30, self._repaint)
-
-    def _repaint(self) -> None:
-        self._repaint_due = False
-        self.album_list.viewport().update()
-        self.contents.viewport().update()
 
     # -- changes -------------------------------------------------------------------------------
 
@@ -581,13 +493,9 @@ class AlbumsView(QWidget):
         client = self._client
         if client is None or self._changes:
             return
-        dialog = AlbumDialog(None, self)
-        try:
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return
-            fields = dialog.fields()
-        finally:
-            dialog.deleteLater()
+        fields = ask(AlbumDialog(None, self), AlbumDialog.fields)
+        if fields is None:
+            return
 
         def call() -> _Outcome:
             album = client.create_album(title=fields.title or None,
@@ -606,13 +514,9 @@ class AlbumsView(QWidget):
         client, album = self._client, self.current_album()
         if client is None or album is None or self._changes:
             return
-        dialog = AlbumDialog(album, self)
-        try:
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return
-            fields = dialog.fields()
-        finally:
-            dialog.deleteLater()
+        fields = ask(AlbumDialog(album, self), AlbumDialog.fields)
+        if fields is None:
+            return
 
         def call() -> _Outcome:
             return _Outcome(client.edit_album(

@@ -15,20 +15,13 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
-    QRect,
-    QSize,
     Qt,
-    QTimer,
     QUrl,
 )
 from PySide6.QtGui import (
-    QColor,
     QDesktopServices,
-    QFont,
-    QFontMetrics,
     QKeySequence,
     QPainter,
-    QPalette,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -46,9 +39,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QStackedWidget,
-    QStyle,
-    QStyledItemDelegate,
     QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
@@ -59,7 +49,7 @@ from imgur_desktop.core.messages import describe
 from imgur_desktop.core.models import Image
 
 from .account_images_model import AccountImagesModel, ImageRole, PendingRole, image_label
-from .account_jobs import JobRunner
+from .account_lists import AccountListView, ThumbnailRowDelegate, ask, select_hashes_in
 
 if TYPE_CHECKING:  # not at run time: requests loads only once the app needs it
     from imgur_desktop.core.api.v2 import V2Client
@@ -71,35 +61,10 @@ logger = logging.getLogger(__name__)
 SIGN_IN_TEXT = "Sign in to see your images"
 EMPTY_TEXT = "No images in this account yet."
 EMPTY_NOALBUM_TEXT = "Every image of this account is in an album."
-ROW_HEIGHT = 56
-THUMB = 48
-PAD = 4
-ERROR_COLOR = QColor(200, 40, 40)
 COPY_FORMATS = (LinkFormat.DIRECT, LinkFormat.PAGE, LinkFormat.MARKDOWN,
                 LinkFormat.BBCODE, LinkFormat.HTML, LinkFormat.DELETE)
 
 _Index = QModelIndex | QPersistentModelIndex
-
-
-def draw_thumbnail(painter: QPainter, rect: QRect, loader: ThumbnailLoader, url: str | None,
-                   palette: QPalette) -> None:
-    """The thumbnail at ``url`` scaled into ``rect``, or a placeholder of the same size while
-    it loads (asked for here, so only what is painted is ever requested)."""
-    pixmap = loader.request(url) if url else None
-    if pixmap is None or pixmap.isNull():
-        painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
-        if url and loader.error(url):
-            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "!")
-        return
-    ratio = pixmap.devicePixelRatio() or 1.0
-    size = (pixmap.size() / ratio).scaled(rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
-    target = QRect(QPoint(0, 0), size)
-    target.moveCenter(rect.center())
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    painter.drawPixmap(target, pixmap)
-    painter.restore()
 
 
 def image_details(image: Image) -> str:
@@ -115,53 +80,17 @@ def image_details(image: Image) -> str:
     return " · ".join(parts)
 
 
-class AccountImageDelegate(QStyledItemDelegate):
+class AccountImageDelegate(ThumbnailRowDelegate):
     """A 48 px thumbnail, the title (or file name) in bold, a line of details under it."""
-
-    def __init__(self, loader: ThumbnailLoader, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.loader = loader
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
-        return QSize(option.rect.width(), ROW_HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         image = index.data(ImageRole)
         if not isinstance(image, Image):
             return
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter,
-                            option.widget)
-        rect, palette = option.rect, option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         pending = bool(index.data(PendingRole))
-        painter.save()
-        thumb = QRect(rect.left() + PAD, rect.top() + (rect.height() - THUMB) // 2, THUMB, THUMB)
-        draw_thumbnail(painter, thumb, self.loader, image.links.small_square, palette)
-
-        metrics = QFontMetrics(option.font)
-        left = thumb.right() + PAD * 3
-        width = rect.right() - PAD * 2 - left
-        line = metrics.height()
-        top = rect.top() + (rect.height() - 2 * line - PAD) // 2
-        color = palette.color(QPalette.ColorRole.HighlightedText if selected
-                              else QPalette.ColorRole.Text)
-        if pending:
-            color = palette.color(QPalette.ColorRole.PlaceholderText)
-        bold = QFont(option.font)
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.setPen(color)
-        painter.drawText(QRect(left, top, width, line),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         QFontMetrics(bold).elidedText(image_label(image),
-                                                       Qt.TextElideMode.ElideMiddle, width))
-        painter.setFont(option.font)
-        second = "Deleting…" if pending else image_details(image)
-        painter.drawText(QRect(left, top + line + PAD, width, line),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(second, Qt.TextElideMode.ElideRight, width))
-        painter.restore()
+        self.paint_row(painter, option, image.links.small_square, image_label(image),
+                       "Deleting…" if pending else image_details(image),
+                       title_elide=Qt.TextElideMode.ElideMiddle, dimmed=pending)
 
 
 class ImageEditDialog(QDialog):
@@ -196,28 +125,16 @@ class _DeleteBatch:
     errors: list[BaseException] = field(default_factory=list)
 
 
-class MyImagesView(QWidget):
+class MyImagesView(AccountListView):
     def __init__(self, loader: ThumbnailLoader, *, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(loader, threads=3, parent=parent)
         self.setAccessibleName("My images")
-        self.loader = loader
         self.link_format = LinkFormat.DIRECT
         # How a link is opened: the system browser (swappable, so a test opens none).
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
-        self.jobs = JobRunner(self, threads=3)
         self.model = AccountImagesModel(self.jobs, self)
-        self._repaint_due = False
 
-        self.stack = QStackedWidget(self)
-        self.signed_out = QLabel(SIGN_IN_TEXT, self)
-        self.signed_out.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack.addWidget(self.signed_out)
-        content = QWidget(self)
-        self.stack.addWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.stack)
-
+        content = self._pages(SIGN_IN_TEXT)
         column = QVBoxLayout(content)
         bar = QHBoxLayout()
         self.noalbum = QCheckBox("Not in an album", content)
@@ -233,10 +150,7 @@ class MyImagesView(QWidget):
         column.addLayout(bar)
 
         banner = QHBoxLayout()
-        self.status = QLabel(content)
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        banner.addWidget(self.status, 1)
+        banner.addWidget(self._status_label(content), 1)
         self.retry_button = QPushButton("Try again", content)
         self.retry_button.clicked.connect(self._retry)
         self.retry_button.hide()
@@ -276,16 +190,8 @@ class MyImagesView(QWidget):
         self.model.rowsInserted.connect(lambda *_: self._update_summary())
         self.model.rowsRemoved.connect(lambda *_: self._update_summary())
         self.model.modelReset.connect(self._update_summary)
-        loader.ready.connect(self._thumbnail_arrived)
-        loader.failed.connect(lambda url, _message: self._thumbnail_arrived(url))
+        self._repaint_on_thumbnails(self.list)
         self.set_client(None)
-
-    def _button(self, parent: QWidget, row: QHBoxLayout, text: str,
-                slot: Callable[[], object]) -> QPushButton:
-        button = QPushButton(text, parent)
-        button.clicked.connect(lambda: slot())
-        row.addWidget(button)
-        return button
 
     # -- the account ---------------------------------------------------------------------------
 
@@ -303,18 +209,10 @@ class MyImagesView(QWidget):
     def set_link_format(self, fmt: LinkFormat) -> None:
         self.link_format = fmt
 
-    def shutdown(self) -> None:
-        self.jobs.shutdown()
-
     # -- what is shown -------------------------------------------------------------------------
 
     def show_status(self, text: str, *, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setVisible(bool(text))
-        palette = self.status.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, ERROR_COLOR if error
-                         else self.palette().color(QPalette.ColorRole.WindowText))
-        self.status.setPalette(palette)
+        super().show_status(text, error=error)
         if not error:
             self.retry_button.hide()
 
@@ -350,16 +248,6 @@ class MyImagesView(QWidget):
         for button in (self.copy_button, self.open_button, self.delete_button):
             button.setEnabled(bool(chosen))
 
-    def _thumbnail_arrived(self, _url: str) -> None:
-        # Many arrive together: one repaint of what is visible for all of them.
-        if not self._repaint_due:
-            self._repaint_due = True
-            QTimer.singleShot(30, self._repaint)
-
-    def _repaint(self) -> None:
-        self._repaint_due = False
-        self.list.viewport().update()
-
     def _prune_thumbnails(self) -> None:
         """While scrolling fast, loads queued for rows long gone from view are dropped."""
         top = self.list.indexAt(QPoint(0, 0)).row()
@@ -380,16 +268,11 @@ class MyImagesView(QWidget):
 
     def select_hashes(self, hashes: list[str]) -> None:
         """Select these images (those loaded), as a person would by clicking them."""
-        selection = self.list.selectionModel()
-        selection.clearSelection()
-        for hash_ in hashes:
-            row = self.model.row_of(hash_)
-            if row >= 0:
-                selection.select(self.model.index(row),
-                                 QItemSelectionModel.SelectionFlag.Select)
-        if hashes and self.model.row_of(hashes[0]) >= 0:
-            selection.setCurrentIndex(self.model.index(self.model.row_of(hashes[0])),
-                                      QItemSelectionModel.SelectionFlag.NoUpdate)
+        select_hashes_in(self.list, self.model.row_of, hashes)
+        first = self.model.row_of(hashes[0]) if hashes else -1
+        if first >= 0:
+            self.list.selectionModel().setCurrentIndex(
+                self.model.index(first), QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def _context_menu(self, pos: QPoint) -> None:
         if not self.selected_images():
@@ -429,13 +312,10 @@ class MyImagesView(QWidget):
         if len(chosen) != 1 or client is None:
             return
         image = chosen[0]
-        dialog = ImageEditDialog(image, self)
-        try:
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return
-            title, caption = dialog.values()
-        finally:
-            dialog.deleteLater()
+        values = ask(ImageEditDialog(image, self), ImageEditDialog.values)
+        if values is None:
+            return
+        title, caption = values
         if (title, caption) == (image.title or "", image.caption or ""):
             return
         self.show_status("Saving…")

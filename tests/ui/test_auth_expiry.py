@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import pytest
 from pytestqt.qtbot import QtBot
 
 from imgur_desktop.app import HELD
@@ -23,6 +20,7 @@ from imgur_desktop.ui.upload_model import State
 from tests.conftest import ALICE, HostWithKeys
 from tests.support.browser import Tokens, sign_in
 from tests.support.testkeyring import MemoryKeyring
+from tests.ui import test_sign_in
 from tests.ui.conftest import (
     UPLOAD_TIMEOUT,
     drop,
@@ -37,14 +35,7 @@ from tests.ui.test_sign_in import Browser, account_client, click, launch, stop
 FILES = 6
 PROMPT_TRIES = 1500  # x 20 ms: the prompt comes after a few uploads, even on a busy machine
 
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(previous)
+memory_keyring = test_sign_in.memory_keyring  # the same fixture: pytest finds it by this name
 
 
 def signed_in_before(host: HostWithKeys, folder: Path, concurrency: int) -> Tokens:

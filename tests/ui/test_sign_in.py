@@ -128,6 +128,14 @@ def dialog_of(app: Application) -> SignInDialog:
     return app.sign_in_dialog
 
 
+def start_sign_in(qtbot: QtBot, app: Application, phase: str) -> SignInDialog:
+    """Press "Sign in…" and wait until the sign-in dialog reaches ``phase``."""
+    click(qtbot, app.window.destination.sign_button)
+    dialog = dialog_of(app)
+    qtbot.waitUntil(lambda: dialog.phase == phase, timeout=SIGN_IN_TIMEOUT)
+    return dialog
+
+
 def wait_signed_in(qtbot: QtBot, app: Application, name: str) -> None:
     bar = app.window.destination
     qtbot.waitUntil(lambda: bar.account.text() == f"Signed in as {name}"
@@ -310,9 +318,7 @@ def test_a_pin_when_the_browser_cannot_come_back(
     browser = Browser(BOB, reaches_back=False)
     app = launch(qtbot, tmp_path, shared_host, browser)
     apps.append(app)
-    click(qtbot, app.window.destination.sign_button)
-    dialog = dialog_of(app)
-    qtbot.waitUntil(lambda: dialog.phase == "waiting", timeout=SIGN_IN_TIMEOUT)
+    dialog = start_sign_in(qtbot, app, "waiting")
     assert dialog.isVisible()
     assert dialog.note.text() == "Finish signing in in your browser."
     assert len(browser.opened) == 1
@@ -361,9 +367,7 @@ def test_access_denied_in_the_browser_is_said_and_keeps_nothing(
     browser = Browser(ALICE, allow=False)
     app = launch(qtbot, tmp_path, shared_host, browser)
     apps.append(app)
-    click(qtbot, app.window.destination.sign_button)
-    dialog = dialog_of(app)
-    qtbot.waitUntil(lambda: dialog.phase == "failed", timeout=SIGN_IN_TIMEOUT)
+    dialog = start_sign_in(qtbot, app, "failed")
 
     assert "Not signed in" in browser.pages[0].text  # the app's listener told the browser
     assert dialog.isVisible()
@@ -385,9 +389,7 @@ def test_cancel_while_waiting_for_the_browser_closes_the_listener(
     opened: list[str] = []
     app = launch(qtbot, tmp_path, shared_host, opened.append)  # a browser that does nothing
     apps.append(app)
-    click(qtbot, app.window.destination.sign_button)
-    dialog = dialog_of(app)
-    qtbot.waitUntil(lambda: dialog.phase == "waiting", timeout=SIGN_IN_TIMEOUT)
+    dialog = start_sign_in(qtbot, app, "waiting")
     listener = dialog.listening_on
     assert listener is not None
     assert len(opened) == 1
@@ -445,9 +447,7 @@ def test_without_a_keyring_the_sign_in_lasts_the_session_and_nothing_is_written(
 
 
 def sign_in_fails(qtbot: QtBot, app: Application) -> str:
-    click(qtbot, app.window.destination.sign_button)
-    dialog = dialog_of(app)
-    qtbot.waitUntil(lambda: dialog.phase == "failed", timeout=SIGN_IN_TIMEOUT)
+    dialog = start_sign_in(qtbot, app, "failed")
     assert dialog.isVisible()
     assert dialog.error.isVisible()
     assert app.window.destination.account.text() == "Not signed in"
