@@ -255,7 +255,8 @@ def test_before_sets_credits_aside_for_requests_in_flight() -> None:
         state.before(10, wait=False)
     state.update(headers(500, 10, EPOCH + 600))  # the first answer, overtaken: still none
     credits = state.credits
-    assert credits is not None and credits.remaining == 0
+    assert credits is not None
+    assert credits.remaining == 0
 
 
 def test_before_after_the_reset_lets_the_next_answer_decide() -> None:
