@@ -164,7 +164,8 @@ def test_an_unreachable_host_holds_the_row_with_a_reason_and_it_goes_on_by_itsel
     assert item.state is State.QUEUED  # waiting, not failed: nothing is wrong with the file
     assert item.error == ("The service cannot be reached (is it running, and is the network "
                           "up?).")
-    assert item.details and "127.0.0.1" in item.details
+    assert item.details
+    assert "127.0.0.1" in item.details
     assert item.status_text().startswith("Waiting to retry (attempt 2): The service cannot")
     assert app.model.index(0).data(Qt.ItemDataRole.ToolTipRole) == item.details
     assert "go on by themselves" in app.window.status_text.text()
@@ -187,7 +188,8 @@ def test_details_of_a_failed_row_open_an_error_box_that_copies_them(
     drop(app.window.drop_zone, file_mime(write(tmp_path, "x.png", unique_png())))
     (item,) = wait_finished(qtbot, app.model, 1)
     assert item.state is State.FAILED
-    assert item.details and "POST " in item.details
+    assert item.details
+    assert "POST " in item.details
     click_action(qtbot, app, 0, "details")
     qtbot.waitUntil(lambda: any(b.isVisible() for b in app.window.findChildren(QMessageBox)))
     (box,) = [b for b in app.window.findChildren(QMessageBox) if b.isVisible()]
