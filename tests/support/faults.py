@@ -13,12 +13,21 @@ Faults it can play (things the real host never does on its own):
 * ``Reset()``: read the request, then abort the connection with a TCP RST.
 * ``Stall(seconds, read_body)``: say nothing for ``seconds`` (or until closed), after reading
   the request body or without reading it (an upload then stalls mid-send).
-* ``Respond(status, body, content_type)``: answer this instead of the host (502, 503, an HTML
-  error page, garbage with 200, ...).
+* ``Respond(status, body, content_type, headers, declare_length)``: answer this instead of the
+  host (502, 503, an HTML error page, garbage with 200, a body cut short with no length, ...).
 * ``Truncate(body, declared, stall)``: announce ``declared`` bytes, send fewer, hang up (after
   ``stall`` seconds of silence, when given).
 * ``Huge(size, declare_length)``: a 200 answer of ``size`` bytes, with or without a
   Content-Length (when without, the end of the body is the end of the connection).
+* ``Raw(data)``: these bytes as the whole answer (an SSH banner, 200 headers, ...).
+* ``Drip(every, in_head)``: a few bytes every ``every`` seconds, never ending, so no single
+  read waits long enough to time out: after a whole head, or the head itself dripped.
+* ``Then(action, fault)``: call ``action()`` (e.g. delete a file the client will send next),
+  then play ``fault``.
+
+Bodies for hostile answers: ``billion_laughs()``, ``external_entity(url)``, ``gzip_bomb(size)``
+and ``deep_nesting(depth, fmt)``. ``BlackHole`` is a port that takes connections and never
+accepts them: the kernel completes the handshake, and nothing ever answers.
 """
 
 from __future__ import annotations
@@ -27,7 +36,8 @@ import contextlib
 import socket
 import struct
 import threading
-from collections.abc import Iterable
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -134,6 +144,8 @@ class Forward(Fault):
             up.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
             for chunk in conn.body_chunks():
                 up.sendall(chunk)
+            if conn.body_bytes < conn.content_length:
+                up.shutdown(socket.SHUT_WR)  # the client hung up mid-body: so does the relay
             while True:
                 data = up.recv(CHUNK)
                 if not data:
@@ -166,11 +178,12 @@ class Respond(Fault):
     body: bytes = b""
     content_type: str = "text/html; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
+    declare_length: bool = True  # False: the body ends where the connection does
 
     def play(self, proxy: FaultProxy, conn: _Conn) -> None:
         conn.drain()
-        head = _response_head(self.status, [("Content-Type", self.content_type),
-                                             ("Content-Length", str(len(self.body))),
+        length = [("Content-Length", str(len(self.body)))] if self.declare_length else []
+        head = _response_head(self.status, [("Content-Type", self.content_type), *length,
                                              *self.headers])
         conn.send(head + self.body)
 
@@ -210,6 +223,108 @@ class Huge(Fault):
 
 
 @dataclass
+class Raw(Fault):
+    """These bytes and nothing else, then hang up: not even HTTP, if so chosen."""
+
+    data: bytes
+
+    def play(self, proxy: FaultProxy, conn: _Conn) -> None:
+        conn.drain()
+        conn.send(self.data)
+
+
+@dataclass
+class Drip(Fault):
+    every: float = 0.2
+    in_head: bool = False  # True: drip the status line and headers too, never ending them
+    piece: bytes = b" "
+
+    def play(self, proxy: FaultProxy, conn: _Conn) -> None:
+        conn.drain()
+        if self.in_head:
+            conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+            piece = b"X-Padding: " + self.piece * 8 + b"\r\n"  # a new header each time
+        else:
+            conn.send(_response_head(200, [("Content-Type", "application/json"),
+                                           ("Content-Length", "4000")]))
+            conn.send(b'{"image":')
+            piece = self.piece
+        while not proxy.closing.wait(self.every):
+            conn.send(piece)
+
+
+@dataclass
+class Then(Fault):
+    action: Callable[[], object]
+    fault: Fault = field(default_factory=lambda: Forward())
+
+    def play(self, proxy: FaultProxy, conn: _Conn) -> None:
+        self.action()
+        self.fault.play(proxy, conn)
+
+
+def billion_laughs(levels: int = 9, root: str = "upload") -> bytes:
+    """The classic XML bomb: ten entities of ten of the previous one, a few hundred bytes that
+    expand to 10**levels copies of "lol" in a parser that expands entities."""
+    decls = ['<!ENTITY lol0 "lol">']
+    decls += [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels + 1)]
+    return (f'<?xml version="1.0"?>\n<!DOCTYPE {root} [\n ' + "\n ".join(decls) + "\n]>\n"
+            f"<{root}><image><hash>&lol{levels};</hash></image><links/></{root}>").encode()
+
+
+def external_entity(url: str, root: str = "upload") -> bytes:
+    """XML whose entity names an outside resource (``file:///etc/passwd``, a local listener)."""
+    return (f'<?xml version="1.0"?>\n<!DOCTYPE {root} [<!ENTITY xxe SYSTEM "{url}">]>\n'
+            f"<{root}><image><hash>abcde</hash><title>&xxe;</title></image><links/></{root}>"
+            ).encode()
+
+
+def gzip_bomb(size: int) -> bytes:
+    """``size`` bytes of JSON-ish padding gzipped to a few kilobytes per megabyte, to be sent
+    with ``Content-Encoding: gzip``."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip framing
+    parts = [packer.compress(b'{"pad":"')]
+    block = b"x" * CHUNK
+    left = size - 8
+    while left > 0:  # never the whole padding in memory at once
+        parts.append(packer.compress(block[:left]))
+        left -= CHUNK
+    parts.append(packer.flush())
+    return b"".join(parts)
+
+
+def deep_nesting(depth: int, fmt: str) -> bytes:
+    """A body nested ``depth`` levels deep: small, but too deep for a recursive reader."""
+    if fmt == "xml":
+        return b'<?xml version="1.0"?>' + b"<a>" * depth + b"</a>" * depth
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+class BlackHole:
+    """A port that listens and never accepts: connections complete (the kernel's backlog) and
+    then nothing is read or written, ever."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self.port = self._sock.getsockname()[1]
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.port}/2/"
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> BlackHole:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
 class FaultProxy:
     """Listens on 127.0.0.1; ``upstream`` is the real host's base URL (or None)."""
 
@@ -226,6 +341,7 @@ class FaultProxy:
             assert parts.port
             self.upstream = (parts.hostname, parts.port)
         self.closing = threading.Event()
+        self.connections = 0  # accepted, whether or not a request head followed
         self._plan: list[Fault] = []
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -292,6 +408,8 @@ class FaultProxy:
             except OSError:
                 return
             sock.settimeout(None)
+            with self._lock:
+                self.connections += 1
             thread = threading.Thread(target=self._serve, args=(sock,), daemon=True)
             self._threads.append(thread)
             thread.start()

@@ -1,26 +1,34 @@
 """HTTP for every dialect: one ``requests.Session`` with timeouts, a User-Agent, retries with
-exponential backoff and jitter, bounded response bodies, and streamed multipart uploads that
-report progress and stop promptly when cancelled."""
+exponential backoff and jitter, bounded response bodies, a deadline on each whole answer, and
+streamed multipart uploads that report progress and stop promptly when cancelled."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.client
 import logging
 import random
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests_toolbelt.multipart.encoder import MultipartEncoder
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError
 
 from imgur_desktop import __version__
 
 from ..cancel import CancelToken
-from ..errors import BadResponse, Cancelled, NetworkError
+from ..errors import BadFile, BadResponse, Cancelled, NetworkError
 from .ratelimit import RateLimitState
 
 logger = logging.getLogger(__name__)
@@ -67,13 +75,19 @@ def never_reached_server(exc: requests.RequestException) -> bool:
 
 
 class _ProgressReader:
-    """Reads a MultipartEncoder for requests, reporting progress and honouring cancel."""
+    """Reads a MultipartEncoder for requests, reporting progress and honouring cancel.
+
+    The Content-Length was fixed from the file's size before the first byte went out; a file
+    still being written (or cut short) would send more or fewer bytes than that, which the
+    service takes as a different file or waits on forever. Either stops the upload here.
+    """
 
     def __init__(self, encoder: MultipartEncoder, progress: Progress | None,
-                 cancel: CancelToken | None) -> None:
+                 cancel: CancelToken | None, label: str = "The file") -> None:
         self._encoder = encoder
         self._progress = progress
         self._cancel = cancel
+        self._label = label
         self.len = encoder.len
         self._sent = 0
 
@@ -81,19 +95,94 @@ class _ProgressReader:
         if self._cancel is not None and self._cancel.cancelled:
             raise Cancelled
         chunk: bytes = self._encoder.read(64 * 1024 if size is None or size < 0 else size)
+        if self._sent + len(chunk) > self.len or (not chunk and self._sent < self.len):
+            raise BadFile(f"{self._label} changed size while it was being sent (is it still "
+                          "being written?); try again once it is complete")
         self._sent += len(chunk)
         if self._progress is not None and chunk:
             self._progress(min(self._sent, self.len), self.len)
         return chunk
 
 
+class _AnswerWatch:
+    """A deadline on one whole answer, from the end of the request to the end of its body.
+
+    The read timeout bounds each wait for bytes; a server that drips a byte every few seconds
+    never trips it and could hold a call for days. When the deadline passes, the socket is shut
+    down from a timer thread, which ends the blocked read at once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._timer: threading.Timer | None = None
+        self._over = False
+
+    def arm(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self._over or self._timer is not None:
+                return
+            self._sock = sock
+            self._timer = threading.Timer(self.seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._over or self._sock is None:
+                return
+            self.expired = True
+            with contextlib.suppress(OSError):  # already closed: the read has ended anyway
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._over = True
+            self._sock = None
+            if self._timer is not None:
+                self._timer.cancel()
+
+
+_watching = threading.local()  # the calling thread's _AnswerWatch, while a call is under way
+
+
+def _arm_watch(conn: HTTPConnection) -> None:
+    watch: _AnswerWatch | None = getattr(_watching, "watch", None)
+    if watch is not None and conn.sock is not None:
+        watch.arm(conn.sock)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def getresponse(self) -> Any:  # called once the whole request has been sent
+        _arm_watch(self)
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def getresponse(self) -> Any:
+        _arm_watch(self)
+        return super().getresponse()
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
 class _Adapter(HTTPAdapter):
-    """requests' adapter, writing request bodies SEND_BLOCK_BYTES at a time."""
+    """requests' adapter, writing request bodies SEND_BLOCK_BYTES at a time, on connections
+    that put a deadline on each answer."""
 
     def init_poolmanager(self, connections: int, maxsize: int, block: bool = False,
                          **pool_kwargs: Any) -> None:
         pool_kwargs.setdefault("blocksize", SEND_BLOCK_BYTES)
         super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 def new_session() -> requests.Session:
@@ -104,7 +193,12 @@ def new_session() -> requests.Session:
 
 
 class Transport:
+    """``read_timeout`` bounds each wait for bytes of an answer; ``answer_timeout`` (twice the
+    read timeout unless given) bounds the whole answer, from the end of the request to the end
+    of the body, so a server that drips bytes cannot hold a call open."""
+
     def __init__(self, *, connect_timeout: float = 10.0, read_timeout: float = 60.0,
+                 answer_timeout: float | None = None,
                  retry: RetryPolicy | None = None,
                  session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -112,6 +206,7 @@ class Transport:
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.trust_env = False  # no proxies or netrc creds sneaking into API calls
         self.timeout = (connect_timeout, read_timeout)
+        self.answer_timeout = answer_timeout if answer_timeout is not None else 2 * read_timeout
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
 
@@ -135,6 +230,28 @@ class Transport:
             resp.close()
         return bytes(data)
 
+    def _exchange(self, send: Callable[[], requests.Response], method: str,
+                  url: str) -> RawResponse:
+        """Send, and read the whole answer within ``answer_timeout``."""
+        watch = _AnswerWatch(self.answer_timeout)
+        _watching.watch = watch
+        try:
+            resp = send()
+            body = self._read_body(resp, method, url)
+        except requests.RequestException as exc:
+            if watch.expired:  # the shut-down socket looks like a broken connection
+                raise requests.ReadTimeout(f"no whole answer within {self.answer_timeout}s",
+                                           request=exc.request) from exc
+            raise
+        finally:
+            _watching.watch = None
+            watch.disarm()
+        if watch.expired:  # without a Content-Length, the cut-off body looked complete
+            raise requests.ReadTimeout(f"no whole answer within {self.answer_timeout}s")
+        if 300 <= resp.status_code < 400:
+            raise _redirected(resp, method, url)
+        return RawResponse(resp.status_code, resp.headers, body, method, url)
+
     def request(self, method: str, url: str, *, params: Mapping[str, str] | None = None,
                 data: Mapping[str, str] | None = None, auth: AuthBase | None = None,
                 safe_to_retry: bool, rate: RateLimitState | None = None,
@@ -145,10 +262,11 @@ class Transport:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             try:
-                resp = self.session.request(method, url, params=params, data=data, auth=auth,
-                                            timeout=self.timeout, stream=True)
-                raw = RawResponse(resp.status_code, resp.headers,
-                                  self._read_body(resp, method, url), method, url)
+                raw = self._exchange(
+                    functools.partial(self.session.request, method, url, params=params,
+                                      data=data, auth=auth, timeout=self.timeout, stream=True,
+                                      allow_redirects=False),
+                    method, url)
             except requests.RequestException as exc:
                 retryable = safe_to_retry or never_reached_server(exc)
                 if not retryable or attempt + 1 >= self.retry.attempts:
@@ -181,14 +299,15 @@ class Transport:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             encoder = MultipartEncoder(fields=fields)
-            reader = _ProgressReader(encoder, progress, cancel)
+            reader = _ProgressReader(encoder, progress, cancel, _file_label(fields))
             headers = {"Content-Type": encoder.content_type,
                        "Content-Length": str(encoder.len)}
             try:
-                resp = self.session.post(url, data=reader, headers=headers, params=params,
-                                         auth=auth, timeout=self.timeout, stream=True)
-                raw = RawResponse(resp.status_code, resp.headers,
-                                  self._read_body(resp, "POST", url), "POST", url)
+                raw = self._exchange(
+                    functools.partial(self.session.post, url, data=reader, headers=headers,
+                                      params=params, auth=auth, timeout=self.timeout,
+                                      stream=True, allow_redirects=False),
+                    "POST", url)
             except requests.RequestException as exc:
                 if (not never_reached_server(exc) or (has_files and reopen is None)
                         or attempt + 1 >= self.retry.attempts):
@@ -213,6 +332,25 @@ class Transport:
             self._sleep(delay)
 
 
+def _file_label(fields: Mapping[str, Any]) -> str:
+    """The name of the first file among multipart fields, for messages."""
+    for value in fields.values():
+        if isinstance(value, tuple) and value and isinstance(value[0], str) and value[0]:
+            return value[0]
+    return "The file"
+
+
+def _redirected(resp: requests.Response, method: str, url: str) -> BadResponse:
+    """An API call is never redirected. Following one would send an upload (and its key) to
+    wherever the answer points, or go round a loop; say where it pointed, so a person can fix
+    the service address (http:// for https://, say)."""
+    target = urlsplit(resp.headers.get("Location", ""))
+    where = (f" to {target.scheme}://{target.netloc}"[:120]
+             if target.scheme in ("http", "https") and target.netloc else "")
+    return BadResponse(f"The service sent the request elsewhere (HTTP {resp.status_code}"
+                       f"{where}); check the service address", method=method, url=url)
+
+
 def _timed_out(exc: requests.RequestException) -> bool:
     """A timeout, also one met while sending the body or reading the answer's body (requests
     reports those as a ConnectionError around urllib3's timeout or the socket's)."""
@@ -225,7 +363,23 @@ def _timed_out(exc: requests.RequestException) -> bool:
         isinstance(arg, TimeoutError) for arg in reason.args)
 
 
-def _network_error(exc: requests.RequestException, method: str, url: str) -> NetworkError:
+def _not_http(exc: requests.RequestException) -> bool:
+    """An answer that broke HTTP's own rules: a status line that is not HTTP, a header line
+    over 64 KiB, more than 100 headers (a hang-up is a broken connection, not this)."""
+    reason = exc.args[0] if exc.args else None
+    if not isinstance(reason, ProtocolError):
+        return False
+    return any(isinstance(arg, http.client.HTTPException)
+               and not isinstance(arg, (http.client.RemoteDisconnected,
+                                        http.client.IncompleteRead))
+               for arg in reason.args)
+
+
+def _network_error(exc: requests.RequestException, method: str,
+                   url: str) -> NetworkError | BadResponse:
+    if _not_http(exc):
+        return BadResponse("The service sent an answer that is not valid HTTP",
+                           method=method, url=url)
     if _timed_out(exc):
         text = "The service did not answer in time"
     elif never_reached_server(exc):

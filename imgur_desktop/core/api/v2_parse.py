@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -16,6 +17,14 @@ from ..errors import BadResponse
 from ..models import Account, Album, Credits, Image, ImageLinks, Stats
 
 JSON, XML = "json", "xml"
+
+# A page of 100 images is about 300 JSON objects and lists, 3,000 values and 5,000 XML tags.
+# Bodies of many tiny parts turn 8 MB into 200 MB of objects; these bounds refuse them first.
+MAX_JSON_CONTAINERS = 20_000
+MAX_JSON_VALUES = 100_000
+MAX_XML_TAGS = 50_000
+
+logger = logging.getLogger(__name__)
 
 
 def _xml_value(elem: Element) -> Any:
@@ -29,25 +38,79 @@ def _xml_value(elem: Element) -> Any:
     return {c.tag: _xml_value(c) for c in children}
 
 
-def parse_body(body: bytes, fmt: str) -> dict[str, Any]:
-    """The body as ``{root: value}``; BadResponse when it is not a v2 body at all."""
-    if fmt == XML or body.lstrip()[:5] == b"<?xml":
-        try:
-            root = SafeET.fromstring(body, forbid_dtd=True)
-        except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
-            raise BadResponse(f"The service sent XML that cannot be read ({exc})",
-                              body=body) from None
+def _looks_like_html(body: bytes) -> bool:
+    head = body[:1024].lstrip().lower()
+    if head.startswith(b"<?xml"):  # XHTML: look past the declaration
+        head = head[head.find(b"?>") + 2:].lstrip()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def _parse_xml(body: bytes, fmt: str) -> dict[str, Any]:
+    stripped = body.strip()
+    if not stripped:
+        raise BadResponse("The service sent an empty answer instead of XML", body=body)
+    if fmt == XML and stripped[:1] in (b"{", b"["):
+        raise BadResponse("The service sent JSON instead of the XML asked for", body=body)
+    if body.count(b"<") > MAX_XML_TAGS:
+        raise BadResponse(_TOO_MANY, body=body)
+    try:
+        root = SafeET.fromstring(body, forbid_dtd=True)
+    except DefusedXmlException:
+        # Entities are how XML bombs and file-reading tricks work; no v2 answer has any.
+        raise BadResponse("The service sent XML that cannot be read (Forbidden: it declares "
+                          "entities, which are refused for safety)", body=body) from None
+    except SafeET.ParseError as exc:
+        logger.debug("unreadable XML from the service: %s", exc)
+        # expat's "no element found" (3) and "unclosed token" (5) mean the text stopped early.
+        why = "it ends too early" if getattr(exc, "code", None) in (3, 5) else "it is malformed"
+        raise BadResponse(f"The service sent XML that cannot be read ({why})",
+                          body=body) from None
+    except ValueError:
+        raise BadResponse("The service sent XML that cannot be read", body=body) from None
+    try:
         return {root.tag: _xml_value(root)}
+    except RecursionError:
+        raise BadResponse(_TOO_DEEP, body=body) from None
+
+
+def _parse_json(body: bytes) -> dict[str, Any]:
+    if (body.count(b"{") + body.count(b"[") > MAX_JSON_CONTAINERS
+            or body.count(b",") > MAX_JSON_VALUES):
+        raise BadResponse(_TOO_MANY, body=body)
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        snippet = body[:80].decode("utf-8", errors="replace").strip()
-        kind = "a web page" if snippet.lower().startswith(("<!doctype", "<html")) else "garbage"
-        raise BadResponse(f"The service sent {kind} instead of an API answer",
+    except RecursionError:
+        raise BadResponse(_TOO_DEEP, body=body) from None
+    except json.JSONDecodeError as exc:
+        ended_early = bool(exc.doc.strip()) and (exc.pos >= len(exc.doc.rstrip())
+                                                 or exc.msg.startswith("Unterminated string"))
+        text = ("The service sent an incomplete answer (it ends too early)" if ended_early
+                else "The service sent garbage instead of an API answer")
+        raise BadResponse(text, body=body) from None
+    except ValueError:  # not UTF-8 (or -16, -32) at all
+        raise BadResponse("The service sent garbage instead of an API answer",
                           body=body) from None
     if not isinstance(value, dict):
         raise BadResponse("The service sent an answer of the wrong shape", body=body)
     return value
+
+
+_TOO_DEEP = "The service sent an answer nested too deeply to read"
+_TOO_MANY = "The service sent an answer of far too many parts to be real"
+
+
+def parse_body(body: bytes, fmt: str) -> dict[str, Any]:
+    """The body as ``{root: value}``; BadResponse when it is not a v2 body at all.
+
+    The body decides, not its Content-Type: real servers label answers loosely (text/html,
+    application/vnd.imgur.v1+json). A JSON-dialect answer that starts as XML is read by the
+    hardened XML parser; an XML-dialect answer that is JSON is refused.
+    """
+    if _looks_like_html(body):
+        raise BadResponse("The service sent a web page instead of an API answer", body=body)
+    if fmt == XML or body.lstrip()[:5] == b"<?xml":
+        return _parse_xml(body, fmt)
+    return _parse_json(body)
 
 
 def error_message(parsed: Mapping[str, Any]) -> str | None:
