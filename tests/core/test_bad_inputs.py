@@ -133,12 +133,7 @@ def test_case_through_the_client(case: Case, corpus: Corpus, proxy: FaultProxy,
 
 # -- odd names come back as they were ---------------------------------------------------------
 
-_MANGLED = pytest.mark.xfail(
-    strict=True,
-    reason="the multipart filename is HTML5-encoded (newline -> %0A, quote -> %22) and the host "
-           "keeps that; V2Client.upload_file could send the name as the 'name' form field")
-ODD_NAMES = [pytest.param("newline-name", marks=_MANGLED), "non-latin-name",
-             pytest.param("quotes-name", marks=_MANGLED), "no-extension", "spaces-gif",
+ODD_NAMES = ["newline-name", "non-latin-name", "quotes-name", "no-extension", "spaces-gif",
              "png-named-jpg"]
 
 

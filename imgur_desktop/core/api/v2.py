@@ -143,6 +143,9 @@ class V2Client:
         checked = check_file(path, self.max_upload_bytes)
         fields = self._upload_fields(meta, signed=account)
         fields["type"] = "file"
+        # The name as a form field too: a multipart filename gets newlines and quotes escaped
+        # on the way, and the host would keep the escaped form.
+        fields.setdefault("name", checked.path.name)
         with checked.path.open("rb") as fh, ExitStack() as retries:
             fields["image"] = (checked.path.name, fh, checked.format.mime)
             return self._send_upload(fields, account=account, progress=progress, cancel=cancel,
