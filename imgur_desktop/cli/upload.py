@@ -202,7 +202,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             # The next files would meet the same; they all wait in the history.
             stop_reason = describe(exc)
             if source.ledger_id is not None:
-                book("waiting", source.ledger_id, stop_reason)
+                if isinstance(exc, RateLimited) and exc.method is None:
+                    book("not_sent", source.ledger_id)  # held back here: never sent
+                else:
+                    book("waiting", source.ledger_id, stop_reason)
             _report_failure(args, source, stop_reason)
             continue
         except (ImgurError, OSError) as exc:

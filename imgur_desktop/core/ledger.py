@@ -360,6 +360,13 @@ class Ledger:
         """Back in the queue (a retry is coming), keeping what went wrong last time."""
         self._set(row_id, state=State.QUEUED, error=error)
 
+    def not_sent(self, row_id: int) -> None:
+        """Held back before its request went out (no credits left): queued again, and the
+        try that ``sending`` counted is taken back."""
+        with self._tx() as db:
+            db.execute("UPDATE uploads SET state = ?, attempts = MAX(attempts - 1, 0),"
+                       " updated = ? WHERE id = ?", (State.QUEUED, time.time(), row_id))
+
     def failed(self, row_id: int, error: str) -> None:
         self._set(row_id, state=State.FAILED, error=error)
 

@@ -142,7 +142,7 @@ class ApiRoutes:
             "limit": state.limit,
             "remaining": state.remaining,
             "reset": state.reset,
-            "refresh_in_secs": max(state.reset - int(time.time()), 0),
+            "refresh_in_secs": max(int(state.reset - time.time()), 0),
         }
 
     def gallery(self, call: Call) -> tuple[str, Value]:

@@ -6,6 +6,7 @@ difference from a persistent quota and harmless for a host on one's own machine.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -51,7 +52,7 @@ class Credits:
 
     def _state(self, bucket: _Bucket) -> CreditState:
         return CreditState(bucket.limit, max(bucket.limit - bucket.spent, 0),
-                           int(bucket.window_start + self._window))
+                           math.ceil(bucket.window_start + self._window))
 
     def peek(self, name: str, limit: int) -> CreditState:
         with self._lock:

@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         self.queue.message.connect(self.show_status)
         self.queue.creditsChanged.connect(self.show_credits)
         self.queue.countdown.connect(self._countdown)
+        self.queue.offline.connect(self._offline)
         for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.dataChanged,
                        self.model.modelReset):
             signal.connect(self._update_counts)
@@ -404,6 +405,11 @@ class MainWindow(QMainWindow):
                              f"{seconds // 60}:{seconds % 60:02d}")
         else:
             self.show_status("Uploads resumed")
+
+    def _offline(self, seconds: int) -> None:
+        if seconds > 0:
+            self.show_status(f"The image host cannot be reached; trying again in {seconds} s. "
+                             "Waiting uploads go on by themselves when it answers.")
 
     def _update_counts(self, *args: object) -> None:
         if len(args) == 3 and args[2] == [LookRole]:

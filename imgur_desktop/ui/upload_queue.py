@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import math
 import random
 import sqlite3
 import time
@@ -62,10 +63,11 @@ BACKOFF_BASE = 1.0  # seconds; doubled each time, with equal jitter
 BACKOFF_CAP = 60.0
 
 
-def backoff(attempt: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
+def backoff(attempt: int, *, base: float | None = None, cap: float = BACKOFF_CAP) -> float:
     """Pause before retry number ``attempt`` (1, 2, ...): exponential, capped, and half of it
     random so that clients coming back together do not all arrive at once."""
-    ceiling = min(cap, base * 2.0 ** max(attempt - 1, 0))
+    first = BACKOFF_BASE if base is None else base
+    ceiling = min(cap, first * 2.0 ** max(attempt - 1, 0))
     return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (not for secrets)
 
 
@@ -639,6 +641,10 @@ class UploadQueue(QObject):
             if exc.method is None:
                 item.attempts -= 1  # refused here, before sending: not a try
             item.state = State.QUEUED
+            if item.ledger_id is not None:  # not in flight any more (never was, if refused here)
+                row_id, text, sent = item.ledger_id, describe(exc), exc.method is not None
+                self._record(lambda ledger: ledger.waiting(row_id, text) if sent
+                             else ledger.not_sent(row_id))
             self.model.changed(item)
             self._pause(exc.reset_at)
             return
@@ -690,9 +696,9 @@ class UploadQueue(QObject):
         if self._offline_tries:
             return  # already waiting for it; the other rows that fail join the wait
         self._offline_tries = 1
-        self._schedule_probe()
         self.message.emit(f"{describe(exc)} Uploads wait and go on by themselves when it "
                           "answers.")
+        self._schedule_probe()  # its countdown follows the reason in the status bar
 
     def _schedule_probe(self) -> None:
         delay = backoff(self._offline_tries, cap=30.0)
@@ -814,7 +820,8 @@ class UploadQueue(QObject):
         if self._paused_until is None:
             self._timer.stop()
             return
-        left = int((self._paused_until - dt.datetime.now(dt.UTC)).total_seconds())
+        # Rounded up: resumed before the reset, the next upload would only be held again.
+        left = math.ceil((self._paused_until - dt.datetime.now(dt.UTC)).total_seconds())
         if left <= 0:
             self._paused_until = None
             self._timer.stop()

@@ -168,7 +168,9 @@ def test_an_unreachable_host_holds_the_row_with_a_reason_and_it_goes_on_by_itsel
     assert "127.0.0.1" in item.details
     assert item.status_text().startswith("Waiting to retry (attempt 2): The service cannot")
     assert app.model.index(0).data(Qt.ItemDataRole.ToolTipRole) == item.details
-    assert "go on by themselves" in app.window.status_text.text()
+    status = app.window.status_text.text()
+    assert status.startswith("The image host cannot be reached; trying again in "), status
+    assert "go on by themselves" in status
 
     # The host "comes back" (the real one answers): the queue finds out by itself.
     app.queue.client = good

@@ -75,13 +75,13 @@ class RateLimitState:
                                             credits.reset_at)
                     return
             reset_at = credits.reset_at
-            if not wait or reset_at is None:
-                raise RateLimited(reset_at)
-            delay = reset_at.timestamp() - self._clock()
-            if delay <= 0:
+            delay = None if reset_at is None else reset_at.timestamp() - self._clock()
+            if delay is not None and delay <= 0:
                 with self._lock:  # the window has turned over: the next answer will say
                     self._credits = None
                 return
+            if not wait or delay is None:
+                raise RateLimited(reset_at)
             token = cancel or CancelToken()
             if token.wait(min(delay, 60.0)):
                 token.raise_if_cancelled()
