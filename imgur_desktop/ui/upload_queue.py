@@ -227,6 +227,9 @@ class UploadQueue(QObject):
         self._paused_until: dt.datetime | None = None
         self._held_for_sign_in = False
         self._credits_check = "no"  # no | asking | done: credits asked of this client
+        self._scan_from = 0  # rows above this one are known not to wait
+        for signal in (model.rowsRemoved, model.modelReset):
+            signal.connect(self._rescan)
         self._offline_tries = 0  # > 0 while the host cannot be reached
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -446,6 +449,7 @@ class UploadQueue(QObject):
         if item.state not in (State.FAILED, State.CANCELLED):
             return
         item.state = State.QUEUED
+        self._rescan()
         item.error = item.details = None
         item.sent = 0
         item.not_before = 0.0
@@ -491,16 +495,29 @@ class UploadQueue(QObject):
             return  # nothing is sent until the check has answered
         now = time.monotonic()
         next_due: float | None = None
-        for item in self.model.items:
-            if len(self._running) >= self.concurrency:
-                break
+        # From the first row that may still wait, not from the top: with 10,000 rows, most
+        # of them finished, every finished upload would otherwise walk the whole list.
+        items = self.model.rows()
+        first_waiting: int | None = None
+        index = self._scan_from
+        while index < len(items) and len(self._running) < self.concurrency:
+            item = items[index]
             if item.state is State.QUEUED and item.id not in self._running:
                 if item.not_before > now:
                     next_due = min(next_due or item.not_before, item.not_before)
-                    continue
-                self._start(item)
+                    first_waiting = index if first_waiting is None else first_waiting
+                else:
+                    self._start(item)
+            elif item.state is State.QUEUED and first_waiting is None:
+                first_waiting = index
+            index += 1
+        self._scan_from = index if first_waiting is None else first_waiting
         if next_due is not None and not self._retry_timer.isActive():
             self._retry_timer.start(max(1, int((next_due - now) * 1000)))
+
+    def _rescan(self, *_args: object) -> None:
+        """A row above the scan point may wait again (retried, requeued, rows removed)."""
+        self._scan_from = 0
 
     def _check_credits(self) -> None:
         """Before the first upload with a client, learn how many credits are left, so the
@@ -622,6 +639,7 @@ class UploadQueue(QObject):
 
     def _wait_again(self, item: UploadItem, exc: BaseException, *, delay: float = 0.0) -> None:
         item.state = State.QUEUED
+        self._rescan()
         item.error = describe(exc)
         item.details = exc.details() if isinstance(exc, ImgurError) else repr(exc)
         item.not_before = time.monotonic() + delay if delay else 0.0
@@ -641,6 +659,7 @@ class UploadQueue(QObject):
             if exc.method is None:
                 item.attempts -= 1  # refused here, before sending: not a try
             item.state = State.QUEUED
+            self._rescan()
             if item.ledger_id is not None:  # not in flight any more (never was, if refused here)
                 row_id, text, sent = item.ledger_id, describe(exc), exc.method is not None
                 self._record(lambda ledger: ledger.waiting(row_id, text) if sent
