@@ -15,11 +15,11 @@ from pathlib import Path
 
 from imgur_desktop.core.api.v2 import UploadMeta, V2Client
 from imgur_desktop.core.errors import ImgurError, NetworkError, RateLimited
-from imgur_desktop.core.formats import SNIFF_BYTES, sniff_bytes
 from imgur_desktop.core.ledger import Entry, Ledger, LedgerError, NewUpload
 from imgur_desktop.core.links import LinkFormat, format_link
 from imgur_desktop.core.messages import describe
 from imgur_desktop.core.models import Image
+from imgur_desktop.core.validate import DEFAULT_MAX_BYTES, check_file
 
 from .context import Context, UsageError
 from .output import ProgressBar, emit_json, error, image_json, say
@@ -38,39 +38,49 @@ class Source:
     album: str | None = None  # an existing album it was going into (resumed rows)
 
 
-def _is_supported(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            return sniff_bytes(fh.read(SNIFF_BYTES)) is not None
-    except OSError:
-        return False
+@dataclass(frozen=True, slots=True)
+class Expanded:
+    sources: list[Source]
+    notes: list[str]  # said on stderr: what was skipped in folders, in words
+    skipped: list[tuple[str, str]]  # (entry of a folder, why it is not uploaded)
 
 
-def expand(inputs: list[str]) -> tuple[list[Source], list[str]]:
-    """Sources to upload, and notes about what was skipped in folders."""
-    sources: list[Source] = []
-    notes: list[str] = []
+def _folder(folder: Path, max_bytes: int, out: Expanded, label: str) -> None:
+    """Every entry under ``folder``: images become sources, the rest are skipped with the
+    reason. Links to files are followed; links to folders are not (no loops)."""
+    found = 0
+    skipped_before = len(out.skipped)
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir():
+            continue  # a real folder is walked by rglob; a linked one is not followed
+        try:
+            check_file(path, max_bytes)
+        except ImgurError as exc:
+            out.skipped.append((str(path), describe(exc)))
+            continue
+        out.sources.append(Source(str(path), path=path))
+        found += 1
+    skipped = len(out.skipped) - skipped_before
+    if skipped:
+        out.notes.append(f"{label}: skipped {skipped} file(s) that cannot be uploaded "
+                         "(not supported images, or not readable files)")
+    if not found:
+        out.notes.append(f"{label}: no supported images in this folder")
+
+
+def expand(inputs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Expanded:
+    """Sources to upload, and what was skipped in folders (and why)."""
+    out = Expanded([], [], [])
     for item in inputs:
         if item == "-":
-            sources.append(Source("-", stdin=True))
+            out.sources.append(Source("-", stdin=True))
         elif item.lower().startswith(("http://", "https://")):
-            sources.append(Source(item, url=item))
+            out.sources.append(Source(item, url=item))
         elif Path(item).is_dir():
-            found = skipped = 0
-            for path in sorted(Path(item).rglob("*")):
-                if path.is_file() and not path.is_symlink():
-                    if _is_supported(path):
-                        sources.append(Source(str(path), path=path))
-                        found += 1
-                    else:
-                        skipped += 1
-            if skipped:
-                notes.append(f"{item}: skipped {skipped} file(s) that are not supported images")
-            if not found:
-                notes.append(f"{item}: no supported images in this folder")
+            _folder(Path(item), max_bytes, out, item)
         else:
-            sources.append(Source(item, path=Path(item)))
-    return sources, notes
+            out.sources.append(Source(item, path=Path(item)))
+    return out
 
 
 def _upload_one(client: V2Client, source: Source, meta: UploadMeta, *,
@@ -158,9 +168,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError("--layout and --privacy go with --new-album")
     if not args.inputs and not args.resume:
         raise UsageError("name files, folders or links to upload (or --resume)")
-    sources, notes = expand(args.inputs)
-    for note in notes:
+    expanded = expand(args.inputs, ctx.settings.max_upload_bytes)
+    sources = expanded.sources
+    for note in expanded.notes:
         say(note)
+    if args.json:  # a line for every entry, so a script learns what happened to each
+        for entry, reason in expanded.skipped:
+            emit_json({"file": entry, "ok": False, "skipped": True, "error": reason})
     if sum(s.stdin for s in sources) > 1:
         raise UsageError("'-' (standard input) can be given once")
     book = _Book(ctx)

@@ -158,7 +158,12 @@ def test_a_folder_uploads_only_its_images(cli: Cli, shared_host: HostWithKeys,
     result = cli.run("upload", str(folder), "--json", *anon(shared_host))
 
     assert result.rc == 0, result.stderr
-    lines = result.json_lines()
+    every = result.json_lines()
+    skipped = [line for line in every if line.get("skipped")]
+    assert sorted(line["file"] for line in skipped) == sorted(
+        str(folder / n) for n in ("readme.txt", "sub/data.bin", "sub/looks-like.png"))
+    assert all(line["ok"] is False and "not supported" in line["error"] for line in skipped)
+    lines = [line for line in every if not line.get("skipped")]
     assert [line["file"] for line in lines] == [str(a), str(b), str(c)]
     assert all(line["ok"] for line in lines)
     for line, path in zip(lines, (a, b, c), strict=True):
@@ -280,7 +285,9 @@ def test_json_mode_prints_only_json_on_stdout(cli: Cli, shared_host: HostWithKey
                      *anon(shared_host), stdin=images.gif())
     assert result.rc == 1
     lines = result.json_lines()  # fails on any non-JSON line
-    assert [line["ok"] for line in lines] == [True, False, True]
+    # two.txt (skipped in the folder, said first), one.png, the missing file, stdin.
+    assert [line["ok"] for line in lines] == [False, True, False, True]
+    assert lines[0]["skipped"] is True
     assert "skipped 1" in result.stderr
 
 
