@@ -188,7 +188,7 @@ def albums(ctx: Context, args: argparse.Namespace) -> int:
     if action == "list":
         page = client.albums(page=args.page, count=args.count)
         if args.json:
-            emit_json([album_json(a) for a in page.items])
+            emit_json([album_json(a, with_images=False) for a in page.items])
         else:
             for album in page.items:
                 print(f"{album.id}  {album.layout:<10} {album.privacy:<7} {album.title or ''}")

@@ -35,8 +35,10 @@ def image_json(image: Image) -> dict[str, Any]:
     }
 
 
-def album_json(album: Album) -> dict[str, Any]:
-    return {
+def album_json(album: Album, *, with_images: bool = True) -> dict[str, Any]:
+    """``with_images`` False for a listing: the account's album list carries no images, and
+    an empty list there would say the album is empty."""
+    record: dict[str, Any] = {
         "id": album.id,
         "title": album.title,
         "description": album.description,
@@ -46,8 +48,10 @@ def album_json(album: Album) -> dict[str, Any]:
         "order": album.order,
         "datetime": album.datetime.strftime("%Y-%m-%d %H:%M:%S") if album.datetime else None,
         "link": album.link,
-        "images": [image_json(i) for i in album.images],
     }
+    if with_images:
+        record["images"] = [image_json(i) for i in album.images]
+    return record
 
 
 def account_json(account: Account) -> dict[str, Any]:

@@ -126,6 +126,7 @@ def test_album_create_list_edit_delete(me: Session) -> None:
     assert listed[album_id]["layout"] == "grid"
     assert listed[album_id]["privacy"] == "hidden"
     assert listed[album_id]["title"] == "Trip"
+    assert "images" not in listed[album_id]  # a listing does not claim the album is empty
 
     edited = me.json("albums", "edit", album_id, "--layout", "blog", "--title", "Trip 2")
     assert edited["id"] == album_id
