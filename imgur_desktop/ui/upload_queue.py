@@ -132,6 +132,7 @@ class _Batch:
     album_done: bool = False
     album_id: str | None = None  # the new album, once it is made
     placed: set[str] = field(default_factory=set)  # hashes already put in the album
+    album_tries: int = 0  # failed attempts at making or filling the album, in a row
 
 
 def expand_folder(folder: Path) -> tuple[list[Path], int]:
@@ -802,6 +803,7 @@ class UploadQueue(QObject):
 
         def done(album: object) -> None:
             assert isinstance(album, Album)
+            batch.album_tries = 0
             batch.placed.update(hashes)
             if target.kind == "new":
                 batch.album_id = album.id
@@ -817,8 +819,18 @@ class UploadQueue(QObject):
             self.message.emit(f"Album ready: {album.link or album.id}")
 
         def failed(exc: object) -> None:
+            assert isinstance(exc, BaseException)
             batch.album_done = False
-            self.message.emit(f"The album could not be made: {describe(exc)}. "  # type: ignore[arg-type]
+            batch.album_tries += 1
+            if ((_transient(exc) or isinstance(exc, NetworkError))
+                    and batch.album_tries < SERVER_ERROR_ATTEMPTS):
+                # The host stumbled: try the album again after a pause; the images are safe.
+                delay = backoff(batch.album_tries)
+                self.message.emit(f"The album could not be made yet ({describe(exc)}); "
+                                  f"trying again in {round(delay)} s.")
+                QTimer.singleShot(int(delay * 1000), lambda: self._after_item(item))
+                return
+            self.message.emit(f"The album could not be made: {describe(exc)} "
                               "The images are uploaded.")
             self._copy(self.links_of([i for i in batch.items if i.state is State.DONE]))
 

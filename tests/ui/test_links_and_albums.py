@@ -12,13 +12,16 @@ from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from imgur_desktop.app import Application
+from imgur_desktop.core.api.v2 import OAuthCredentials, V2Client
 from imgur_desktop.core.models import Album
 from imgur_desktop.ui.destination_bar import NEW_ALBUM
 from imgur_desktop.ui.layout_picker import LayoutPicker
 from imgur_desktop.ui.upload_model import State
+from imgur_desktop.ui.upload_queue import AlbumTarget
 from tests.conftest import HostWithKeys
 from tests.support import images
 from tests.support.browser import Tokens, signed_session
+from tests.support.faults import Fault, FaultProxy, Forward, Respond, _Conn
 from tests.ui.conftest import (
     UPLOAD_TIMEOUT,
     SignedIn,
@@ -281,3 +284,41 @@ def test_a_row_retried_after_its_album_was_made_joins_that_album(
     data = session.get(f"{shared_host.api}album/{first.id}.json", timeout=10).json()["album"]
     assert [i["image"]["hash"] for i in data["images"]] == [
         ok.image.hash if ok.image else "", big.image.hash if big.image else ""]
+
+
+class FirstAlbumPostFails(Fault):
+    """Forwards everything, but answers the first ``failures`` album creations with a 503."""
+
+    def __init__(self, failures: int) -> None:
+        self.left = failures
+        self.album_posts = 0
+
+    def play(self, proxy: FaultProxy, conn: _Conn) -> None:
+        if conn.method == "POST" and conn.target.startswith("/2/account/albums."):
+            self.album_posts += 1
+            if self.left > 0:
+                self.left -= 1
+                Respond(503, b"<html><body>Service Unavailable</body></html>").play(proxy, conn)
+                return
+        Forward().play(proxy, conn)
+
+
+def test_an_album_the_host_failed_to_make_is_tried_again_by_itself(
+        qtbot: QtBot, alice_window: SignedIn, shared_host: HostWithKeys,
+        alice_tokens: Tokens, tmp_path: Path) -> None:
+    fault = FirstAlbumPostFails(1)
+    with FaultProxy(shared_host.url, default=fault) as front:
+        keys = shared_host.keys
+        alice_window.queue.set_client(V2Client(front.api, oauth=OAuthCredentials(
+            keys.consumer_key, keys.consumer_secret, alice_tokens.token, alice_tokens.secret)))
+        alice_window.queue.album_target = AlbumTarget("new", title="Second try",
+                                                      layout="grid")
+        files = [write(tmp_path, f"again{n}.png", unique_png()) for n in range(2)]
+        with qtbot.waitSignal(alice_window.queue.albumCreated, timeout=UPLOAD_TIMEOUT) as made:
+            drop(alice_window.window.drop_zone, file_mime(*files))
+        album = made.args[0]
+        items = wait_done(qtbot, alice_window.model, 2)
+    assert fault.album_posts == 2  # refused once, made on the second try
+    assert [i.hash for i in alice_window.client.album(album.id).images] == [
+        i.image.hash for i in items if i.image]
+    assert clipboard_text() == album.link
