@@ -10,42 +10,42 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import (
     QMessageLogContext,
     QSettings,
     QThreadPool,
+    QTimer,
     QtMsgType,
     qInstallMessageHandler,
 )
 from PySide6.QtWidgets import QApplication
 
 from imgur_desktop.core import settings as settings_file
-from imgur_desktop.core.ledger import Ledger, LedgerError
 from imgur_desktop.core.logsafe import keep_secrets_out_of_logs
-from imgur_desktop.core.messages import describe
 from imgur_desktop.core.settings import Settings
 
 from . import startup_probe
-from .ui import clipboard
-from .ui.account_session import AccountSession, SavedSignIn
-from .ui.dialogs import error_box
 from .ui.first_paint import AfterFirstPaint
 from .ui.main_window import MainWindow
-from .ui.sign_in import EXPIRED, SignInDialog
 from .ui.upload_model import UploadListModel
-from .ui.upload_queue import UploadQueue
-from .ui.workers import Worker
 
 if TYPE_CHECKING:
     from imgur_desktop.cli.context import Context
+    from imgur_desktop.core.ledger import Ledger
+
+    from .ui.account_session import AccountSession, SavedSignIn
+    from .ui.sign_in import SignInDialog
+    from .ui.upload_queue import UploadQueue
+
+# What the window does not need to open is built or imported after its first paint, or when
+# first used: the upload engine (and the ledger, sqlite3 and hashlib it imports), the
+# sign-in, the error and settings dialogs (docs/performance.md, row 4).
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,10 @@ def _qt_messages(kind: QtMsgType, context: QMessageLogContext, message: str) -> 
 
 def _excepthook(kind: type[BaseException], exc: BaseException,
                 tb: TracebackType | None) -> None:
+    import traceback
+
+    from .ui.dialogs import error_box
+
     logger.error("unexpected error", exc_info=(kind, exc, tb))
     details = "".join(traceback.format_exception(kind, exc, tb))
     error_box(None, "Something went wrong inside imgur-desktop. Your uploads and links are "
@@ -68,6 +72,8 @@ def _excepthook(kind: type[BaseException], exc: BaseException,
 
 
 def service_label(ctx: Context) -> str:
+    from urllib.parse import urlsplit
+
     if ctx.local is not None:
         return "Local image host"
     return urlsplit(ctx.api_url).netloc or ctx.api_url
@@ -85,9 +91,8 @@ class Application:
         self.config_dir = ctx_dir
         self.settings = settings_file.load(ctx_dir)
         self.model = UploadListModel()
-        self.queue = UploadQueue(self.model, concurrency=self.settings.concurrency,
-                                 copy_text=lambda text: QApplication.clipboard().setText(text))
-        self.window = MainWindow(self.queue, settings=self.settings,
+        self.window = MainWindow(None, model=self.model, make_queue=self._make_queue,
+                                 settings=self.settings,
                                  save_settings=self._save_window_settings,
                                  qsettings=self.qsettings)
         self.context: Context | None = None
@@ -97,6 +102,17 @@ class Application:
         self._open_url = open_url  # the system browser unless a test drives the consent
         self._pool = QThreadPool()
         self._inputs = inputs
+
+    @property
+    def queue(self) -> UploadQueue:
+        """The upload engine: built just after the first paint, or sooner if asked for."""
+        return self.window.queue
+
+    def _make_queue(self) -> UploadQueue:
+        from .ui.upload_queue import UploadQueue
+
+        return UploadQueue(self.model, concurrency=self.settings.concurrency,
+                           copy_text=lambda text: QApplication.clipboard().setText(text))
 
     def save_settings(self, new: Settings) -> None:
         settings_file.save(self.config_dir, new)
@@ -110,23 +126,42 @@ class Application:
     def start(self) -> None:
         self.window.show()
         self.window.show_status("Connecting to the image host…")
-        worker = Worker(lambda _p, _c: _resolve(self.args), parent=self.window)
-        worker.signals.finished.connect(self._connected)
-        worker.signals.failed.connect(self._not_connected)
         # The look-up imports the API client (requests, keyring): it runs on a worker but
-        # holds the interpreter lock much of the time, so it starts once the window is drawn.
-        self._connect_when_shown = AfterFirstPaint(self.window,
-                                                   lambda: self._pool.start(worker))
+        # holds the interpreter lock much of the time, so it starts once the window is drawn,
+        # and so does the upload engine (unless inputs named at start need it at once).
+        self._connect_when_shown = AfterFirstPaint(
+            self.window, lambda: QTimer.singleShot(0, self.window, self._after_first_paint))
+        if self._inputs:
+            self._queue_inputs(self._inputs)
+
+    def _queue_inputs(self, inputs: list[str]) -> None:
+        from .ui import clipboard
+
         # Paths and links named together are both queued (a payload holds one kind only).
-        urls = [i for i in self._inputs if i.lower().startswith(("http://", "https://"))]
-        paths = [Path(i) for i in self._inputs if i not in urls]
+        urls = [i for i in inputs if i.lower().startswith(("http://", "https://"))]
+        paths = [Path(i) for i in inputs if i not in urls]
         if paths:
             self.window.submit(clipboard.Payload(paths=paths))
         if urls:
             self.window.submit(clipboard.Payload(urls=urls))
 
+    def _after_first_paint(self) -> None:
+        """The window is on screen (one more turn of the event loop has passed, so whatever
+        else waited for the first paint ran first): look the service up, and build the
+        upload engine while the look-up runs."""
+        from .ui.workers import Worker
+
+        worker = Worker(lambda _p, _c: _resolve(self.args), parent=self.window)
+        worker.signals.finished.connect(self._connected)
+        worker.signals.failed.connect(self._not_connected)
+        self._pool.start(worker)
+        self.window.queue  # noqa: B018 (the property builds it)
+
     def _connected(self, found: object) -> None:
         from imgur_desktop.cli.context import Context
+        from imgur_desktop.core.ledger import Ledger
+
+        from .ui.account_session import AccountSession, SavedSignIn
 
         assert isinstance(found, tuple)
         ctx, saved, ledger = found
@@ -172,6 +207,8 @@ class Application:
 
     def ask_to_sign_in(self, reason: str | None = None) -> SignInDialog | None:
         """Show the sign-in dialog; without a reason it goes to the browser at once."""
+        from .ui.sign_in import SignInDialog
+
         if self.account is None:
             self.window.show_status("Still connecting to the image host…")
             return None
@@ -191,6 +228,8 @@ class Application:
         return dialog
 
     def _sign_in_needed(self) -> None:
+        from .ui.sign_in import EXPIRED
+
         self.window.destination.show_held(HELD)
         self.window.show_status(EXPIRED)
         self.ask_to_sign_in(EXPIRED)
@@ -200,6 +239,10 @@ class Application:
             self.window.show_status(HELD)
 
     def _not_connected(self, exc: object) -> None:
+        from imgur_desktop.core.messages import describe
+
+        from .ui.dialogs import error_box
+
         text = describe(exc) if isinstance(exc, BaseException) else str(exc)
         self.window.show_status(f"No image host: {text}")
         error_box(self.window, f"imgur-desktop could not reach an image host: {text}",
@@ -220,6 +263,7 @@ def _resolve(args: argparse.Namespace) -> tuple[Context, SavedSignIn, Ledger | s
     """Find the service, read the saved sign-in and open the upload ledger (on a worker).
     The API client, requests and the keyring are imported here, after the window is up."""
     from imgur_desktop.cli.context import resolve
+    from imgur_desktop.core.ledger import Ledger, LedgerError
 
     from .ui.account_session import read_saved_sign_in
 

@@ -10,11 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imgur_desktop.core.errors import ImgurError
 from imgur_desktop.core.logsafe import keep_secrets_out_of_logs
-from imgur_desktop.core.messages import describe
 
-from .output import error
 from .parser import build, build_app
 from .usage import UsageError
 
@@ -22,7 +19,8 @@ if TYPE_CHECKING:
     from .context import Context
 
 # The command modules (and requests, keyring, oauthlib behind them) are imported when their
-# command runs: the app opens its window without them.
+# command runs, and so are the printing helpers and the errors' words: the app opens its
+# window without them (docs/performance.md, row 4).
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -110,14 +108,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = resolve(args)
         return command(args.command)(ctx, args)
     except UsageError as exc:
-        error(str(exc))
+        _error(str(exc))
         return EXIT_USAGE
-    except ImgurError as exc:
-        error(describe(exc))
-        return EXIT_FAILED
     except KeyboardInterrupt:
-        error("interrupted")
+        _error("interrupted")
         return 130
+    except Exception as exc:
+        from imgur_desktop.core.errors import ImgurError
+
+        if not isinstance(exc, ImgurError):
+            raise
+        from imgur_desktop.core.messages import describe
+
+        _error(describe(exc))
+        return EXIT_FAILED
+
+
+def _error(text: str) -> None:
+    from .output import error
+
+    error(text)
 
 
 if __name__ == "__main__":

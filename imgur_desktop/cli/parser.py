@@ -1,16 +1,16 @@
-"""The argument parser. Global options are accepted before or after the command."""
+"""The argument parser. Global options are accepted before or after the command.
+
+The app's parser (``build_app``) needs nothing of the core: the commands' choices (layouts,
+privacies, link formats) are imported when the command parser is built, so the window opens
+without the models behind them."""
 
 from __future__ import annotations
 
 import argparse
 
 from imgur_desktop import __version__
-from imgur_desktop.core.layouts import LAYOUTS as _LAYOUTS
-from imgur_desktop.core.links import LinkFormat
-from imgur_desktop.core.models import PRIVACIES
 
 S = argparse.SUPPRESS
-LAYOUTS = tuple(_LAYOUTS)
 
 
 def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -32,6 +32,11 @@ def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def build() -> argparse.ArgumentParser:
+    from imgur_desktop.core.layouts import LAYOUTS as LAYOUT_TEXTS
+    from imgur_desktop.core.links import LinkFormat
+    from imgur_desktop.core.models import PRIVACIES
+
+    layouts = tuple(LAYOUT_TEXTS)
     parser = argparse.ArgumentParser(
         prog="imgur-desktop",
         description="Upload images to Imgur-style hosts and manage what you uploaded; or run "
@@ -56,7 +61,7 @@ def build() -> argparse.ArgumentParser:
     target = up.add_mutually_exclusive_group()
     target.add_argument("--album", metavar="ID", help="add the uploads to this album")
     target.add_argument("--new-album", metavar="TITLE", help="make a new album of the uploads")
-    up.add_argument("--layout", choices=LAYOUTS, help="layout of the new album")
+    up.add_argument("--layout", choices=layouts, help="layout of the new album")
     up.add_argument("--privacy", choices=PRIVACIES, help="privacy of the new album")
     up.add_argument("--anonymous", action="store_true", help="upload without the account")
     up.add_argument("--format", choices=[f.value for f in LinkFormat],
@@ -95,7 +100,7 @@ def build() -> argparse.ArgumentParser:
         a.add_argument("--title")
         a.add_argument("--description")
         a.add_argument("--privacy", choices=PRIVACIES)
-        a.add_argument("--layout", choices=LAYOUTS)
+        a.add_argument("--layout", choices=layouts)
         if name == "create":
             a.add_argument("--images", nargs="*", default=[], metavar="HASH")
     for name in ("add", "remove"):

@@ -180,8 +180,12 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     book = _Book(ctx)
     account = ctx.account() if client.signed_in else None
     resumed: list[Source] = []
+    book("hold_queue")  # while this runs, no other process resumes its rows
     if args.resume:
         entries = book("resume", ctx.api_url)
+        if entries is None and book.ledger is not None:
+            raise UsageError("another imgur-desktop is sending uploads right now; run "
+                             "--resume again once it is done")
         resumed = _resumed(entries if isinstance(entries, list) else [])
         again = sum(1 for e in (entries if isinstance(entries, list) else [])
                     if e.interrupted)

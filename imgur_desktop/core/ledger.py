@@ -25,6 +25,11 @@ from typing import IO, Any
 
 from .models import Image, ImageLinks
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: one uploader at a time is then not enforced
+    fcntl = None  # type: ignore[assignment]
+
 FILE_NAME = "ledger.sqlite3"
 
 
@@ -250,6 +255,11 @@ class Ledger:
             side = path.with_name(path.name + suffix)
             with contextlib.suppress(OSError):
                 os.chmod(side, 0o600)
+        self._queue_lock: int | None = None
+        # Half-written spool files from a crash: never queued, nothing refers to them.
+        for part in self.spool_dir.glob("*.part") if self.spool_dir.is_dir() else ():
+            with contextlib.suppress(OSError):
+                part.unlink()
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Ledger:
@@ -258,6 +268,9 @@ class Ledger:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        if self._queue_lock is not None:
+            os.close(self._queue_lock)  # the lock goes with it
+            self._queue_lock = None
 
     # -- schema ----------------------------------------------------------------------------
 
@@ -283,10 +296,13 @@ class Ledger:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # Also when COMMIT itself fails (disk full): otherwise every later BEGIN
+                # would fail inside the transaction left open.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def spool(self, data: bytes, suffix: str = ".png") -> Path:
         """Keep a copy of pasted or dropped data in the data dir, so it can be sent after a
@@ -356,9 +372,15 @@ class Ledger:
                 Path(spool).unlink()
             self._set(row_id, spool=None)
 
-    def waiting(self, row_id: int, error: str | None = None) -> None:
-        """Back in the queue (a retry is coming), keeping what went wrong last time."""
-        self._set(row_id, state=State.QUEUED, error=error)
+    def waiting(self, row_id: int, error: str | None = None, *,
+                sent: bool = False) -> None:
+        """Back in the queue (a retry is coming), keeping what went wrong last time.
+        ``sent``: the request had gone out, so the host may have kept the image; the row is
+        marked ``interrupted`` as after a crash, and History says it may be there twice."""
+        with self._tx() as db:
+            db.execute("UPDATE uploads SET state = ?, error = ?, updated = ?,"
+                       " interrupted = interrupted + ? WHERE id = ?",
+                       (State.QUEUED, error, time.time(), int(sent), row_id))
 
     def not_sent(self, row_id: int) -> None:
         """Held back before its request went out (no credits left): queued again, and the
@@ -371,7 +393,12 @@ class Ledger:
         self._set(row_id, state=State.FAILED, error=error)
 
     def cancelled(self, row_id: int) -> None:
-        self._set(row_id, state=State.CANCELLED)
+        """The person does not want it sent: our copy of pasted data goes too."""
+        spool = self.get(row_id).spool
+        self._set(row_id, state=State.CANCELLED, spool=None)
+        if spool:
+            with contextlib.suppress(OSError):
+                Path(spool).unlink()
 
     def deleted(self, row_id: int) -> None:
         """Only after the service confirmed the delete."""
@@ -383,9 +410,46 @@ class Ledger:
             db.executemany("UPDATE uploads SET album = ?, updated = ? WHERE id = ?",
                            [(album, now, i) for i in row_ids])
 
-    def resume(self, service: str) -> list[Entry]:
+    # -- one uploader at a time resumes ---------------------------------------------------------
+
+    def hold_queue(self) -> None:
+        """Say this process sends uploads recorded here (held until it exits): nobody else
+        may resume them meanwhile."""
+        if fcntl is None or self._queue_lock is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path.with_name("queue.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        self._queue_lock = fd
+
+    def _claim(self) -> bool:
+        """True when no other process holds the queue (then this one may resume)."""
+        self.hold_queue()
+        if fcntl is None or self._queue_lock is None:
+            return True
+        try:
+            fcntl.flock(self._queue_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _release_claim(self) -> None:
+        if fcntl is not None and self._queue_lock is not None:
+            fcntl.flock(self._queue_lock, fcntl.LOCK_SH)
+
+    def resume(self, service: str) -> list[Entry] | None:
         """Uploads a previous run left queued or in flight, oldest first. Those in flight are
-        marked ``interrupted``: they may have reached the host, and are sent again."""
+        marked ``interrupted``: they may have reached the host, and are sent again. None when
+        another process (the app, or an ``upload`` command) is sending uploads recorded here:
+        its rows are not taken from under it."""
+        if not self._claim():
+            return None
+        try:
+            return self._resume(service)
+        finally:
+            self._release_claim()
+
+    def _resume(self, service: str) -> list[Entry]:
         with self._tx() as db:
             db.execute("UPDATE uploads SET interrupted = interrupted + 1, state = ?,"
                        " error = 'Interrupted while sending; sent again' WHERE service = ?"

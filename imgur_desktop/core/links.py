@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from enum import Enum
-from html import escape
+from typing import TYPE_CHECKING
 
-from .models import Image
+if TYPE_CHECKING:  # annotations only: the app's window opens before the models load
+    from .models import Image
 
 
 class LinkFormat(Enum):
@@ -60,6 +61,8 @@ def format_link(image: Image, fmt: LinkFormat) -> str:
     if fmt is LinkFormat.BBCODE_THUMB:
         return f"[url={links.imgur_page}][img]{thumb}[/img][/url]"
     if fmt is LinkFormat.HTML:
+        from html import escape  # here: only the HTML format needs it
+
         return (f'<a href="{escape(links.imgur_page)}"><img src="{escape(links.original)}" '
                 f'alt="{escape(alt)}"></a>')
     if links.delete_page is None:

@@ -5,23 +5,27 @@ wait for a sign-in."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from imgur_desktop.core.models import Album
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QLineEdit
 
-from .layout_picker import LayoutPicker
-from .upload_queue import AlbumTarget
+    from imgur_desktop.core.models import Album
+
+    from .layout_picker import LayoutPicker
+    from .upload_queue import AlbumTarget
 
 NO_ALBUM, NEW_ALBUM = "none", "new"
 NEEDS_ACCOUNT = ("Albums need an account on this service (API v2): sign in to make one. "
@@ -35,13 +39,50 @@ NO_APP_KEYS = ("Signing in needs this application's consumer key and secret for 
                "(start with --consumer-key and --consumer-secret).")
 
 
-def _banner(parent: QWidget) -> QFrame:
-    frame = QFrame(parent)
-    frame.setFrameShape(QFrame.Shape.StyledPanel)
-    frame.setBackgroundRole(QPalette.ColorRole.AlternateBase)
-    frame.setAutoFillBackground(True)
-    frame.setVisible(False)
-    return frame
+class _Banner(QFrame):
+    """A tinted strip under the first row: a sentence, and buttons added after it."""
+
+    def __init__(self, parent: QWidget, text: str = "") -> None:
+        from PySide6.QtGui import QPalette
+
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+        self.setAutoFillBackground(True)
+        self.setVisible(False)
+        self.row = QHBoxLayout(self)
+        self.text = QLabel(text, self)
+        self.text.setWordWrap(True)
+        self.row.addWidget(self.text, 1)
+
+    def add_button(self, text: str) -> QPushButton:
+        button = QPushButton(text, self)
+        self.row.addWidget(button)
+        return button
+
+
+class _NewAlbumPanel(QWidget):
+    """Title, privacy and layout of a new album: shown while "New album…" is chosen."""
+
+    def __init__(self, parent: QWidget) -> None:
+        from PySide6.QtWidgets import QLineEdit
+
+        from .layout_picker import LayoutPicker
+
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.title = QLineEdit(self)
+        self.title.setPlaceholderText("New album title")
+        self.title.setAccessibleName("New album title")
+        row.addWidget(self.title, 1)
+        self.privacy = QComboBox(self)
+        self.privacy.setAccessibleName("New album privacy")
+        for value, label in PRIVACY_LABELS.items():
+            self.privacy.addItem(label, value)
+        row.addWidget(self.privacy)
+        self.layout_picker = LayoutPicker(self)
+        row.addWidget(self.layout_picker)
 
 
 class DestinationBar(QWidget):
@@ -52,8 +93,8 @@ class DestinationBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
+        self._column = QVBoxLayout(self)
+        self._column.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         self.where = QLabel("Uploading to: …", self)
         self.where.setAccessibleName("Upload destination")
@@ -73,54 +114,97 @@ class DestinationBar(QWidget):
         self.sign_button.clicked.connect(self._sign_clicked)
         self.sign_button.setEnabled(False)  # until the service (and its sign-in) is known
         row.addWidget(self.sign_button)
-        column.addLayout(row)
+        self._column.addLayout(row)
 
-        self.keyring_banner = _banner(self)
-        keyring_row = QHBoxLayout(self.keyring_banner)
-        self.keyring_text = QLabel(SESSION_ONLY, self.keyring_banner)
-        self.keyring_text.setWordWrap(True)
-        keyring_row.addWidget(self.keyring_text)
-        column.addWidget(self.keyring_banner)
-
-        self.held_banner = _banner(self)
-        held_row = QHBoxLayout(self.held_banner)
-        self.held_text = QLabel(self.held_banner)
-        self.held_text.setWordWrap(True)
-        held_row.addWidget(self.held_text, 1)
-        self.held_sign_in = QPushButton("Sign in", self.held_banner)
-        self.held_sign_in.clicked.connect(lambda: self.signInRequested.emit())
-        held_row.addWidget(self.held_sign_in)
-        self.held_anonymous = QPushButton("Upload anonymously instead", self.held_banner)
-        self.held_anonymous.clicked.connect(lambda: self.anonymousRequested.emit())
-        held_row.addWidget(self.held_anonymous)
-        column.addWidget(self.held_banner)
-
-        self.new_album = QWidget(self)
-        new_row = QHBoxLayout(self.new_album)
-        new_row.setContentsMargins(0, 0, 0, 0)
-        self.title = QLineEdit(self.new_album)
-        self.title.setPlaceholderText("New album title")
-        self.title.setAccessibleName("New album title")
-        new_row.addWidget(self.title, 1)
-        self.privacy = QComboBox(self.new_album)
-        self.privacy.setAccessibleName("New album privacy")
-        for value, label in PRIVACY_LABELS.items():
-            self.privacy.addItem(label, value)
-        new_row.addWidget(self.privacy)
-        self.layout_picker = LayoutPicker(self.new_album)
-        new_row.addWidget(self.layout_picker)
-        column.addWidget(self.new_album)
-        self.new_album.setVisible(False)
+        # Hidden at the first paint, so built when first needed (docs/performance.md, row 4):
+        # the banners and the new album's panel, each in its own place under the first row.
+        self._keyring: _Banner | None = None
+        self._held: _Banner | None = None
+        self._held_buttons: tuple[QPushButton, QPushButton] | None = None
+        self._new_album: _NewAlbumPanel | None = None
 
         self._signed_in = False
         self._account: str | None = None
         self._sign_in_possible: bool | None = None  # None: not known yet
         self._albums: list[Album] = []
-        self._rebuild()
+        self._rebuild(announce=False)  # nobody listens yet
         self.album.currentIndexChanged.connect(self._changed)
-        self.title.textChanged.connect(self._changed)
-        self.privacy.currentIndexChanged.connect(self._changed)
-        self.layout_picker.layoutChanged.connect(self._changed)
+
+    def _place(self, widget: QWidget) -> None:
+        """Under the first row, in the order keyring banner, held banner, new album."""
+        parts: list[QWidget | None] = [self._keyring, self._held, self._new_album]
+        before = parts[:parts.index(widget)]
+        self._column.insertWidget(1 + sum(part is not None for part in before), widget)
+
+    @property
+    def keyring_banner(self) -> QFrame:
+        if self._keyring is None:
+            self._keyring = _Banner(self, SESSION_ONLY)
+            self._place(self._keyring)
+        return self._keyring
+
+    @property
+    def keyring_text(self) -> QLabel:
+        banner = self.keyring_banner
+        assert isinstance(banner, _Banner)
+        return banner.text
+
+    def _held_banner(self) -> tuple[_Banner, QPushButton, QPushButton]:
+        if self._held is None or self._held_buttons is None:
+            banner = self._held = _Banner(self)
+            sign_in = banner.add_button("Sign in")
+            sign_in.clicked.connect(lambda: self.signInRequested.emit())
+            if self._sign_in_possible is not None:
+                sign_in.setEnabled(self._sign_in_possible)
+            anonymous = banner.add_button("Upload anonymously instead")
+            anonymous.clicked.connect(lambda: self.anonymousRequested.emit())
+            self._held_buttons = (sign_in, anonymous)
+            self._place(banner)
+        return self._held, *self._held_buttons
+
+    @property
+    def held_banner(self) -> QFrame:
+        return self._held_banner()[0]
+
+    @property
+    def held_text(self) -> QLabel:
+        return self._held_banner()[0].text
+
+    @property
+    def held_sign_in(self) -> QPushButton:
+        return self._held_banner()[1]
+
+    @property
+    def held_anonymous(self) -> QPushButton:
+        return self._held_banner()[2]
+
+    @property
+    def new_album(self) -> QWidget:
+        if self._new_album is None:
+            panel = self._new_album = _NewAlbumPanel(self)
+            panel.setVisible(False)
+            self._place(panel)
+            panel.title.textChanged.connect(self._changed)
+            panel.privacy.currentIndexChanged.connect(self._changed)
+            panel.layout_picker.layoutChanged.connect(self._changed)
+        return self._new_album
+
+    def _panel(self) -> _NewAlbumPanel:
+        panel = self.new_album
+        assert isinstance(panel, _NewAlbumPanel)
+        return panel
+
+    @property
+    def title(self) -> QLineEdit:
+        return self._panel().title
+
+    @property
+    def privacy(self) -> QComboBox:
+        return self._panel().privacy
+
+    @property
+    def layout_picker(self) -> LayoutPicker:
+        return self._panel().layout_picker
 
     def set_destination(self, service: str, account: str | None) -> None:
         who = account if account else "Anonymous"
@@ -137,7 +221,8 @@ class DestinationBar(QWidget):
     def set_sign_in_possible(self, possible: bool) -> None:
         """Without the application's keys there is nothing to sign in with: say so."""
         self._sign_in_possible = possible
-        self.held_sign_in.setEnabled(possible)
+        if self._held_buttons is not None:
+            self._held_buttons[0].setEnabled(possible)
         self._update_sign_button()
 
     def _update_sign_button(self) -> None:
@@ -147,12 +232,14 @@ class DestinationBar(QWidget):
         self.sign_button.setToolTip(NO_APP_KEYS if refused else "")
 
     def show_session_only(self, session_only: bool) -> None:
-        self.keyring_banner.setVisible(session_only)
+        if session_only or self._keyring is not None:
+            self.keyring_banner.setVisible(session_only)
 
     def show_held(self, text: str | None) -> None:
         """A banner while uploads wait for a sign-in (None hides it)."""
-        self.held_text.setText(text or "")
-        self.held_banner.setVisible(bool(text))
+        if text or self._held is not None:
+            self.held_text.setText(text or "")
+            self.held_banner.setVisible(bool(text))
 
     def _sign_clicked(self) -> None:
         if self._signed_in:
@@ -164,7 +251,7 @@ class DestinationBar(QWidget):
         self._albums = list(albums)
         self._rebuild()
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, *, announce: bool = True) -> None:
         current = self.album.currentData()
         self.album.blockSignals(True)
         self._album_model.clear()
@@ -189,12 +276,15 @@ class DestinationBar(QWidget):
             index = 0
         self.album.setCurrentIndex(index)
         self.album.blockSignals(False)
-        self._changed()
+        if announce:
+            self._changed()
 
     def new_album_allowed(self) -> bool:
         return bool(self._album_model.item(1).isEnabled())
 
     def target(self) -> AlbumTarget:
+        from .upload_queue import AlbumTarget  # the engine's module: loaded after first paint
+
         value = self.album.currentData()
         if value == NEW_ALBUM:
             return AlbumTarget("new", title=self.title.text().strip() or None,
@@ -205,5 +295,7 @@ class DestinationBar(QWidget):
         return AlbumTarget()
 
     def _changed(self, *_args: object) -> None:
-        self.new_album.setVisible(self.album.currentData() == NEW_ALBUM)
+        wanted = self.album.currentData() == NEW_ALBUM
+        if wanted or self._new_album is not None:
+            self.new_album.setVisible(wanted)
         self.targetChanged.emit(self.target())

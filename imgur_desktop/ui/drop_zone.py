@@ -7,8 +7,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from . import clipboard
-
 IDLE_STYLE = ("#dropZone { border: 2px dashed palette(mid); border-radius: 14px; }")
 ACTIVE_STYLE = ("#dropZone { border: 2px dashed palette(highlight); border-radius: 14px;"
                 " background: palette(alternate-base); }")
@@ -56,6 +54,8 @@ class DropZone(QFrame):
         self.hint.setText(text)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        from . import clipboard  # not needed for the window's first paint
+
         payload = clipboard.read(event.mimeData())
         if payload.empty:
             event.ignore()
@@ -71,6 +71,8 @@ class DropZone(QFrame):
         event.accept()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        from . import clipboard
+
         self._set_active(False)
         payload = clipboard.read(event.mimeData())
         if payload.empty:

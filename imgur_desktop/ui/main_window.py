@@ -14,12 +14,9 @@ from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QStackedWidget,
     QTabWidget,
@@ -29,18 +26,17 @@ from PySide6.QtWidgets import (
 )
 
 from imgur_desktop.core.links import LinkFormat
-from imgur_desktop.core.models import Credits
 from imgur_desktop.core.settings import Settings
 
-from . import clipboard
 from .destination_bar import DestinationBar
-from .dialogs import SettingsDialog, error_box
 from .drop_zone import DropZone
 from .upload_model import LookRole, State, UploadItem, UploadListModel
-from .upload_queue import UploadQueue
-from .upload_view import UploadView
 
-if TYPE_CHECKING:  # the tabs' modules load when a tab is first shown
+# What the first paint does not show is built, and its module imported, when first needed:
+# the upload engine (the app builds it right after the first paint), the upload list's view
+# (at the first row), the clipboard's readers, the dialogs, the other tabs
+# (docs/performance.md, row 4).
+if TYPE_CHECKING:
     from imgur_desktop.core.api.v2 import V2Client
     from imgur_desktop.core.ledger import Ledger
 
@@ -49,6 +45,8 @@ if TYPE_CHECKING:  # the tabs' modules load when a tab is first shown
     from .history_view import HistoryView
     from .my_images import MyImagesView
     from .thumbnails import ThumbnailLoader
+    from .upload_queue import UploadQueue
+    from .upload_view import UploadView
 
 HISTORY_TAB, IMAGES_TAB, ALBUMS_TAB = 1, 2, 3
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.gif *.apng *.tif *.tiff *.bmp *.pdf *.xcf);;"
@@ -58,11 +56,18 @@ NOTHING_TO_PASTE = "The clipboard holds no image, file or link to upload."
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, queue: UploadQueue, *, settings: Settings,
-                 save_settings: Callable[[Settings], None], qsettings: QSettings) -> None:
+    def __init__(self, queue: UploadQueue | None, *, settings: Settings,
+                 save_settings: Callable[[Settings], None], qsettings: QSettings,
+                 model: UploadListModel | None = None,
+                 make_queue: Callable[[], UploadQueue] | None = None) -> None:
+        """``queue`` runs the uploads; or None, with the ``model`` it will run and
+        ``make_queue`` to build it the first time it is needed (see the queue property)."""
         super().__init__()
-        self.queue = queue
-        self.model: UploadListModel = queue.model
+        self._queue: UploadQueue | None = None
+        self._make_queue = make_queue
+        found = queue.model if queue is not None else model
+        assert found is not None, "a queue, or the model of the one make_queue builds"
+        self.model: UploadListModel = found
         self.settings = settings
         self._save_settings = save_settings
         self._qsettings = qsettings
@@ -127,10 +132,8 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(central)
         self.empty = QLabel(EMPTY_TEXT, central)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.view = UploadView(central)
-        self.view.setModel(self.model)
+        self._view: UploadView | None = None  # see the view property
         self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.view)
         page.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
@@ -143,25 +146,54 @@ class MainWindow(QMainWindow):
 
         self._wire()
         self._apply_settings(settings)
+        if queue is not None:
+            self._wire_queue(queue)
         self._update_counts()
         geometry = qsettings.value("main/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
 
+    @property
+    def view(self) -> UploadView:
+        """The upload list, built the first time it is needed (usually for the first row):
+        until then the page shows the empty list's words."""
+        view = self._view
+        if view is None:
+            from .upload_view import UploadView
+
+            view = self._view = UploadView(self.stack)
+            view.setModel(self.model)
+            view.delegate.actionTriggered.connect(self.row_action)
+            view.delegate.thumbnailWanted.connect(self.queue.request_thumbnail)
+            self.stack.addWidget(view)
+        return view
+
+    @property
+    def queue(self) -> UploadQueue:
+        """The upload engine; built by ``make_queue`` the first time it is needed."""
+        queue = self._queue
+        if queue is None:
+            assert self._make_queue is not None, "no queue, and nothing to build one"
+            queue = self._make_queue()
+            self._wire_queue(queue)
+        return queue
+
     # -- wiring ------------------------------------------------------------------------------
+
+    def _wire_queue(self, queue: UploadQueue) -> None:
+        self._queue = queue
+        queue.album_target = self.destination.target()
+        queue.linksCopied.connect(self._links_copied)
+        queue.message.connect(self.show_status)
+        queue.creditsChanged.connect(self.show_credits)
+        queue.countdown.connect(self._countdown)
+        queue.offline.connect(self._offline)
+        self._settings_to_queue(queue)
 
     def _wire(self) -> None:
         self.drop_zone.dropped.connect(self.submit)
         self.drop_zone.browseRequested.connect(self.browse)
         self.destination.targetChanged.connect(self._target_changed)
-        self.queue.album_target = self.destination.target()
-        self.view.delegate.actionTriggered.connect(self.row_action)
-        self.view.delegate.thumbnailWanted.connect(self.queue.request_thumbnail)
-        self.queue.linksCopied.connect(self._links_copied)
-        self.queue.message.connect(self.show_status)
-        self.queue.creditsChanged.connect(self.show_credits)
-        self.queue.countdown.connect(self._countdown)
-        self.queue.offline.connect(self._offline)
         for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.dataChanged,
                        self.model.modelReset):
             signal.connect(self._update_counts)
@@ -181,13 +213,18 @@ class MainWindow(QMainWindow):
 
     def _apply_settings(self, settings: Settings) -> None:
         self.settings = settings
-        self.queue.link_format = LinkFormat(settings.link_format)
-        self.queue.auto_copy = settings.auto_copy
-        self.queue.set_concurrency(settings.concurrency)
+        if self._queue is not None:  # else applied when it is built
+            self._settings_to_queue(self._queue)
         if self.my_images is not None:
             self.my_images.set_link_format(LinkFormat(settings.link_format))
-        if self.queue.client is not None:
-            self.queue.client.max_upload_bytes = settings.max_upload_bytes
+
+    def _settings_to_queue(self, queue: UploadQueue) -> None:
+        settings = self.settings
+        queue.link_format = LinkFormat(settings.link_format)
+        queue.auto_copy = settings.auto_copy
+        queue.set_concurrency(settings.concurrency)
+        if queue.client is not None:
+            queue.client.max_upload_bytes = settings.max_upload_bytes
 
     # -- the other tabs ---------------------------------------------------------------------
 
@@ -295,6 +332,8 @@ class MainWindow(QMainWindow):
         return browser
 
     def ask_album(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
         text, ok = QInputDialog.getText(self, "Open album", "Album link or id:")
         if ok and text.strip():
             self.open_album(text.strip())
@@ -307,10 +346,14 @@ class MainWindow(QMainWindow):
 
     def submit(self, payload: object) -> bool:
         """Queue what was dropped or pasted; False when there was nothing usable."""
+        from . import clipboard
+
         if not isinstance(payload, clipboard.Payload) or payload.empty:
             self.show_status(NOTHING_TO_PASTE)
             return False
         if self.settings.confirm_upload:
+            from PySide6.QtWidgets import QMessageBox
+
             answer = QMessageBox.question(
                 self, "Upload?", f"Upload {payload.count} item(s) to "
                 f"{self.destination.where.text().removeprefix('Uploading to: ')}?")
@@ -334,12 +377,18 @@ class MainWindow(QMainWindow):
         if mime is None:
             self.show_status(NOTHING_TO_PASTE)
             return
+        from . import clipboard
+
         self.submit(clipboard.read(mime))
 
     def browse(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         names, _ = QFileDialog.getOpenFileNames(self, "Choose images to upload", "",
                                                 IMAGE_FILTER)
         if names:
+            from . import clipboard
+
             self.submit(clipboard.Payload(paths=[Path(n) for n in names]))
 
     # -- row actions ---------------------------------------------------------------------------
@@ -357,6 +406,8 @@ class MainWindow(QMainWindow):
         elif action == "remove":
             self.queue.remove(item)
         elif action == "details":
+            from .dialogs import error_box
+
             error_box(self, item.error or "The upload failed.", item.details).open()
 
     def copy_selected(self) -> None:
@@ -374,9 +425,7 @@ class MainWindow(QMainWindow):
             self.queue.cancel(item)
 
     def clear_finished(self) -> None:
-        for item in self.model.items:
-            if item.state in (State.DONE, State.CANCELLED):
-                self.model.remove(item)
+        self.model.remove_where(lambda item: item.state in (State.DONE, State.CANCELLED))
 
     def _copy(self, text: str) -> None:
         if text:
@@ -394,6 +443,8 @@ class MainWindow(QMainWindow):
         self.show_status("Link copied" if lines == 1 else f"{lines} links copied")
 
     def show_credits(self, credits: object) -> None:
+        from imgur_desktop.core.models import Credits
+
         assert isinstance(credits, Credits)
         reset = credits.reset_at.astimezone().strftime("%H:%M") if credits.reset_at else "?"
         self.credits_text.setText(f"{credits.remaining} of {credits.limit} credits, "
@@ -414,11 +465,10 @@ class MainWindow(QMainWindow):
     def _update_counts(self, *args: object) -> None:
         if len(args) == 3 and args[2] == [LookRole]:
             return  # a row's progress or thumbnail: no count changed
-        items = self.model.items
-        self.heading.setText(f"Images ({len(items)})")
-        self.stack.setCurrentWidget(self.view if items else self.empty)
-        uploading = sum(i.state is State.UPLOADING for i in items)
-        queued = sum(i.state is State.QUEUED for i in items)
+        rows = self.model.rowCount()
+        self.heading.setText(f"Images ({rows})")
+        self.stack.setCurrentWidget(self.view if rows else self.empty)
+        uploading, queued = self.model.count(State.UPLOADING), self.model.count(State.QUEUED)
         self.counts_text.setText(f"{uploading} uploading, {queued} queued")
 
     def _target_changed(self, target: object) -> None:
@@ -430,6 +480,8 @@ class MainWindow(QMainWindow):
     # -- settings and closing ----------------------------------------------------------------
 
     def open_settings(self) -> None:
+        from .dialogs import SettingsDialog, error_box
+
         dialog = SettingsDialog(self.settings, self)
         if dialog.exec() == SettingsDialog.DialogCode.Accepted:
             new = dialog.result_settings()

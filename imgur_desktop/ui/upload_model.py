@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -19,7 +19,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage
 
 from imgur_desktop.core.cancel import CancelToken
-from imgur_desktop.core.models import Image
+
+if TYPE_CHECKING:  # annotations only (kept out of start-up)
+    from imgur_desktop.core.models import Image
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
 # The role a row's dataChanged names when only its look changed (progress, thumbnail), not
@@ -59,6 +61,7 @@ class UploadItem:
     cancel: CancelToken | None = None
     attempts: int = 0  # requests made for this row
     ledger_id: int | None = None  # its row in the upload ledger
+    spooled: bool = False  # ``path`` is our copy of pasted data (read when it is sent)
     not_before: float = 0.0  # time.monotonic() before which a retry is not sent
     id: int = field(default_factory=lambda: next(_ids))
 

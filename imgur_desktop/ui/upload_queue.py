@@ -79,14 +79,29 @@ def _transient(exc: object) -> bool:
             and exc.status >= 500)
 
 
+def _sent_before_failing(exc: BaseException) -> bool:
+    """Whether a network failure came after the request had gone out (a read timeout or a
+    broken answer), rather than before (no connection at all)."""
+    text = str(exc).lower()
+    return isinstance(exc, NetworkError) and not any(
+        w in text for w in ("cannot be reached", "refused", "could not connect"))
+
+
 def _new_upload(item: UploadItem, album: str | None) -> NewUpload:
     if item.url is not None:
         return NewUpload(item.label, "url", source=item.url, album=album)
     if item.data is not None:
-        return NewUpload(item.label, "spooled", spool=str(item.path) if item.path else None,
+        return NewUpload(item.label, "spooled", spool=str(item.path) if item.spooled else None,
                          size=len(item.data),
                          sha256=hashlib.sha256(item.data).hexdigest(), album=album)
     return NewUpload(item.label, "file", source=str(item.path), album=album)
+
+
+def _drop_spooled_data(items: list[UploadItem]) -> None:
+    """Once pasted data is on disk and in the ledger, the list need not hold it in memory."""
+    for item in items:
+        if item.spooled and item.ledger_id is not None:
+            item.data = None
 
 
 def _mark_lost(row_id: int) -> Callable[[Ledger], None]:
@@ -102,13 +117,11 @@ def _item_from(entry: Entry) -> UploadItem | None:
     if entry.kind == "url":
         item.url = entry.source
     elif entry.kind == "spooled":
-        if not entry.spool:
+        spool = Path(entry.spool) if entry.spool else None
+        if spool is None or not spool.is_file():
             return None
-        try:
-            item.data = Path(entry.spool).read_bytes()
-        except OSError:
-            return None
-        item.path, item.size = Path(entry.spool), len(item.data)
+        # Read when it is sent, on a worker: a restart does not load every paste into memory.
+        item.path, item.spooled, item.size = spool, True, entry.size
     else:
         item.path = Path(entry.source or "")
     return item
@@ -283,6 +296,7 @@ class UploadQueue(QObject):
             if isinstance(ids, list):
                 for item, row_id in zip(waiting, ids, strict=True):
                     item.ledger_id = row_id
+            _drop_spooled_data(waiting)
 
     @property
     def held_for_sign_in(self) -> bool:
@@ -336,6 +350,7 @@ class UploadQueue(QObject):
             if isinstance(ids, list):
                 for item, row_id in zip(fresh, ids, strict=True):
                     item.ledger_id = row_id
+        _drop_spooled_data(items)
         self.model.add(items)  # thumbnails come when a view shows the rows: request_thumbnail
         self._pump()
 
@@ -382,7 +397,7 @@ class UploadQueue(QObject):
         suffix = Path(item.label).suffix or ".png"
         spool = self._record(lambda ledger: ledger.spool(data, suffix))
         if isinstance(spool, Path):
-            item.path = spool
+            item.path, item.spooled = spool, True
 
     def add_qimage(self, image: QImage, label: str) -> None:
         """A decoded image (a screenshot): made a PNG on a worker, then queued as bytes."""
@@ -405,6 +420,10 @@ class UploadQueue(QObject):
         """Queue again what an earlier run left queued or in flight, from the ledger; rows
         that were going into an existing album go there. Returns how many came back."""
         entries = self._record(lambda ledger: ledger.resume(self.service))
+        if entries is None and self.ledger is not None and not self._ledger_warned:
+            self.message.emit("Another imgur-desktop is sending uploads: what an earlier "
+                              "run left unsent is resumed the next time this one starts "
+                              "alone.")
         if not isinstance(entries, list) or not entries:
             return 0
         groups: dict[str | None, list[UploadItem]] = {}
@@ -445,6 +464,7 @@ class UploadQueue(QObject):
             self._record(lambda ledger: ledger.cancelled(row_id))
         self.model.changed(item)
         self._after_item(item)
+        self._pump()  # its slot is free for the next waiting row
 
     def retry(self, item: UploadItem) -> None:
         if item.state not in (State.FAILED, State.CANCELLED):
@@ -545,7 +565,7 @@ class UploadQueue(QObject):
     def _job(self, item: UploadItem, client: V2Client) -> Callable[..., Image]:
         meta, account = self.meta, client.signed_in
         ledger, row_id = self.ledger, item.ledger_id
-        needs_hash = item.data is None and item.url is None
+        needs_hash = item.data is None and item.url is None and not item.spooled
 
         def run(progress: Callable[[int, int], None], cancel: CancelToken) -> Image:
             if needs_hash and ledger is not None and row_id is not None and item.path:
@@ -557,6 +577,9 @@ class UploadQueue(QObject):
             if item.data is not None:
                 return client.upload_bytes(item.data, item.label, meta, account=account,
                                            progress=progress, cancel=cancel)
+            if item.spooled and item.path is not None:  # sent under the name it was given
+                return client.upload_bytes(item.path.read_bytes(), item.label, meta,
+                                           account=account, progress=progress, cancel=cancel)
             if item.path is not None:
                 return client.upload_file(item.path, meta, account=account,
                                           progress=progress, cancel=cancel)
@@ -604,8 +627,8 @@ class UploadQueue(QObject):
     def _finished(self, item: UploadItem, token: CancelToken, client: V2Client,
                   image: object) -> None:
         if not self._current(item, token):
-            if isinstance(image, Image):
-                self._discard(client, image)  # cancelled after the last byte had gone
+            if isinstance(image, Image):  # cancelled after the last byte had gone
+                self._discard(client, image, self._record_stray(item, image))
             return
         assert isinstance(image, Image)
         item.image = image
@@ -624,18 +647,40 @@ class UploadQueue(QObject):
         self._after_item(item)
         self._pump()
 
-    def _discard(self, client: V2Client, image: Image) -> None:
+    def _record_stray(self, item: UploadItem, image: Image) -> int | None:
+        """An upload that finished although its row was cancelled is written down first
+        (with its delete link) so it can never be lost, whatever becomes of the delete."""
+        if self.ledger is None:
+            return None
+        if item.ledger_id is not None and item.state is State.CANCELLED:
+            row_id = item.ledger_id  # the cancelled row itself holds it
+        else:  # the row was retried since: this copy gets a row of its own
+            ids = self._record(lambda ledger: ledger.add(
+                [NewUpload(item.label, "file" if item.path else "url",
+                           source=str(item.path or item.url))],
+                service=self.service, account=self.account))
+            if not isinstance(ids, list):
+                return None
+            row_id = ids[0]
+        self._record(lambda ledger: ledger.done(row_id, image))
+        return row_id
+
+    def _discard(self, client: V2Client, image: Image, row_id: int | None) -> None:
         """Delete an upload that finished although its row was cancelled: a cancel means the
-        image is not to stay on the host (and nobody else holds its delete hash)."""
+        image is not to stay on the host. The ledger says deleted only once the host did."""
         deletehash = image.deletehash
         if not deletehash:
             logger.warning("a cancelled upload finished anyway and cannot be deleted: %s",
                            image.hash)
             return
         worker = Worker(lambda _p, _c: client.delete(deletehash), parent=self)
+        if row_id is not None:
+            worker.signals.finished.connect(
+                lambda _r: self._record(lambda ledger: ledger.deleted(row_id)))
         worker.signals.failed.connect(lambda exc: self.message.emit(
-            f"A cancelled upload had already reached the host and could not be deleted: "
-            f"{describe(exc) if isinstance(exc, BaseException) else exc}"))
+            f"A cancelled upload had already reached the host and could not be deleted "
+            f"({describe(exc) if isinstance(exc, BaseException) else exc}); its delete link "
+            f"is {image.links.delete_page or deletehash} (also in the History)."))
         self.pool.start(worker)
 
     def _wait_again(self, item: UploadItem, exc: BaseException, *, delay: float = 0.0) -> None:
@@ -645,8 +690,10 @@ class UploadQueue(QObject):
         item.details = exc.details() if isinstance(exc, ImgurError) else repr(exc)
         item.not_before = time.monotonic() + delay if delay else 0.0
         if item.ledger_id is not None:
+            # Sent, then no usable answer: the host may have kept it; the ledger says so.
             row_id, text = item.ledger_id, item.error
-            self._record(lambda ledger: ledger.waiting(row_id, text))
+            sent = isinstance(exc, BadResponse) or _sent_before_failing(exc)
+            self._record(lambda ledger: ledger.waiting(row_id, text, sent=sent))
         self.model.changed(item)
 
     def _failed(self, item: UploadItem, token: CancelToken, exc: object,

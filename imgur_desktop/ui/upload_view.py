@@ -181,6 +181,10 @@ class UploadView(QListView):
         self.setMouseTracking(True)
         self.setAccessibleName("Uploads")
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # Laid out a batch at a time: in one pass, every row's news re-lays out the whole
+        # list (Qt walks all rows), which with 10,000 rows froze the window for minutes.
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(100)
         # Finished uploads can be dragged onto an album in the Albums tab.
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
