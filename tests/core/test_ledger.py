@@ -308,3 +308,38 @@ def test_many_threads_write_at_once(ledger: Ledger) -> None:
     with sqlite3.connect(ledger.path) as db:  # what another connection sees is the same
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT COUNT(*) FROM uploads").fetchone() == (threads * each,)
+
+
+def test_only_one_process_resumes_the_rows(tmp_path: Path) -> None:
+    """While one uploader holds the queue (the app, or an upload command), another may not
+    take its rows: they would be sent twice and a delete link overwritten."""
+    first = Ledger.in_dir(tmp_path)
+    first.add([NewUpload("a.png", "file", source="/x/a.png")], service=SERVICE, account=None)
+    first.hold_queue()
+    second = Ledger.in_dir(tmp_path)
+    assert second.resume(SERVICE) is None
+    first.close()  # the first uploader is gone: its lock with it
+    resumed = second.resume(SERVICE)
+    assert resumed is not None
+    assert [e.label for e in resumed] == ["a.png"]
+    second.close()
+
+
+def test_a_cancelled_paste_leaves_no_copy_behind(tmp_path: Path) -> None:
+    ledger = Ledger.in_dir(tmp_path)
+    spool = ledger.spool(b"\x89PNG pasted", ".png")
+    (row,) = ledger.add([NewUpload("pasted.png", "spooled", spool=str(spool))],
+                        service=SERVICE, account=None)
+    ledger.cancelled(row)
+    assert not spool.exists()
+    assert ledger.get(row).spool is None
+    ledger.close()
+
+
+def test_half_written_spool_files_are_swept_when_the_ledger_opens(tmp_path: Path) -> None:
+    Ledger.in_dir(tmp_path).close()
+    (tmp_path / "spool").mkdir(exist_ok=True)
+    left = tmp_path / "spool" / "abc.png.part"
+    left.write_bytes(b"half")
+    Ledger.in_dir(tmp_path).close()
+    assert not left.exists()

@@ -43,7 +43,14 @@ from tests.support.slowhost import (
     stored_images,
     through,
 )
-from tests.ui.conftest import UPLOAD_TIMEOUT, fetch, unique_png, wait_done, write
+from tests.ui.conftest import (
+    UPLOAD_TIMEOUT,
+    fetch,
+    unique_png,
+    wait_done,
+    wait_finished,
+    write,
+)
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[2]
@@ -416,3 +423,48 @@ def test_the_apps_ledger_and_its_side_files_are_owner_only(
         side = ledger.with_name(name)
         assert side.exists(), name
         assert stat.S_IMODE(side.stat().st_mode) == 0o600, (name, oct(side.stat().st_mode))
+
+
+# -- 8. cancelling: the next row starts; a copy that lands anyway keeps its delete link -------
+
+
+def test_cancelling_the_uploading_row_starts_the_next_one(
+        qtbot: QtBot, start_app: StartApp, shared_host: HostWithKeys, tmp_path: Path) -> None:
+    gate = Gate().hold(1, where="request")  # the first upload waits before the host
+    with FaultProxy(shared_host.url, default=gate) as proxy:
+        app = start_app(through(shared_host, proxy), settings=Settings(concurrency=1))
+        files = [tmp_path / f"c{n}.png" for n in range(3)]
+        for path in files:
+            path.write_bytes(unique_png())
+        app.queue.add_paths(files)
+        qtbot.waitUntil(lambda: gate.held == 1, timeout=UPLOAD_TIMEOUT)
+        first, second, _third = app.model.items
+        app.queue.cancel(first)
+        # Its slot is free at once: the next row goes without waiting for the held answer.
+        qtbot.waitUntil(lambda: second.state is Row.UPLOADING, timeout=UPLOAD_TIMEOUT)
+        gate.release(forward_held=False)
+        items = wait_finished(qtbot, app.model, 3)
+    assert [i.state for i in items] == [Row.CANCELLED, Row.DONE, Row.DONE]
+
+
+def test_a_cancelled_upload_that_reaches_the_host_is_recorded_then_deleted(
+        qtbot: QtBot, start_app: StartApp, shared_host: HostWithKeys, tmp_path: Path) -> None:
+    gate = Gate().hold(1, where="answer")  # the host keeps it; the answer waits
+    with FaultProxy(shared_host.url, default=gate) as proxy:
+        app = start_app(through(shared_host, proxy))
+        path = tmp_path / "late.png"
+        path.write_bytes(unique_png())
+        app.queue.add_paths([path])
+        qtbot.waitUntil(lambda: gate.held == 1, timeout=UPLOAD_TIMEOUT)
+        (item,) = app.model.items
+        app.queue.cancel(item)
+        gate.release()
+        # The copy on the host is written to the ledger with its delete link, then deleted,
+        # and only then marked deleted.
+        qtbot.waitUntil(lambda: ledger_rows(ledger_of(app))[0]["state"] == State.DELETED,
+                        timeout=UPLOAD_TIMEOUT)
+    (row,) = ledger_rows(ledger_of(app))
+    assert row["hash"]
+    assert row["deletehash"]
+    assert row["hash"] not in host_deletehashes(shared_host.data_dir)
+    assert item.state is Row.CANCELLED
