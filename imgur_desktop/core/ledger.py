@@ -476,6 +476,19 @@ class Ledger:
                 " LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
         return [Entry(*r) for r in rows]
 
+    def snapshot(self, query: Query = Query()) -> list[Entry]:
+        """Every row ``query`` picks, read on a connection of its own (read-only): a long
+        read such as an export never holds the lock the GUI thread writes under."""
+        where, args = query.where()
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = db.execute(
+                f"SELECT {','.join(COLUMNS)} FROM uploads{where} ORDER BY id DESC",  # noqa: S608
+                args).fetchall()
+        finally:
+            db.close()
+        return [Entry(*r) for r in rows]
+
     def count(self, query: Query = Query()) -> int:
         where, args = query.where()
         with self._lock:

@@ -482,7 +482,7 @@ class HistoryView(QWidget):
         ledger, query = self.ledger, self.model.query
 
         def job(progress: Progress, cancel: CancelToken) -> int:
-            return write_export(ledger.query(query), path)
+            return write_export(ledger.snapshot(query), path)
 
         worker = Worker(job, parent=self)
         worker.signals.finished.connect(

@@ -343,3 +343,19 @@ def test_half_written_spool_files_are_swept_when_the_ledger_opens(tmp_path: Path
     left.write_bytes(b"half")
     Ledger.in_dir(tmp_path).close()
     assert not left.exists()
+
+
+def test_a_snapshot_reads_on_its_own_connection_while_a_write_is_open(tmp_path: Path) -> None:
+    """An export reads while the ledger is in the middle of a write (its lock held): it sees
+    the committed rows and does not wait for the lock."""
+    ledger = Ledger.in_dir(tmp_path)
+    ledger.add([NewUpload(f"{n}.png", "file", source=f"/x/{n}.png") for n in range(3)],
+               service=SERVICE, account=None)
+    got: list[int] = []
+    with ledger._tx():  # the GUI thread's lock, held as during a write
+        reader = threading.Thread(target=lambda: got.append(len(ledger.snapshot())))
+        reader.start()
+        reader.join(10)
+        assert not reader.is_alive(), "the snapshot waited for the writer's lock"
+    assert got == [3]
+    ledger.close()
