@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -24,6 +25,9 @@ def error_box(parent: QWidget | None, text: str, details: str | None = None) -> 
     """A message box whose "Copy details" button puts the technical part on the clipboard."""
     box = QMessageBox(QMessageBox.Icon.Warning, "imgur-desktop", text,
                       QMessageBox.StandardButton.Ok, parent)
+    # Shown with open() and forgotten by its caller: freed when closed, not with the window.
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setEscapeButton(QMessageBox.StandardButton.Ok)  # Esc and the title bar close it too
     if details:
         box.setDetailedText(details)
         copy = box.addButton("Copy details", QMessageBox.ButtonRole.ActionRole)

@@ -12,7 +12,7 @@ import pytest
 import requests
 from PySide6.QtCore import QModelIndex, QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from imgur_desktop.app import Application
@@ -348,3 +348,24 @@ def test_an_upload_cancelled_after_its_last_byte_is_deleted_from_the_host(
         assert clipboard_text() == SENTINEL
     finally:
         proxy.close()
+
+
+def test_an_error_box_is_freed_once_closed(qtbot: QtBot, app: Application) -> None:
+    from PySide6.QtCore import QEvent
+
+    from imgur_desktop.ui.dialogs import error_box
+
+    box = error_box(app.window, "Something failed.", "details")
+    gone: list[bool] = []
+    box.destroyed.connect(lambda: gone.append(True))
+    box.open()
+    assert box.close()  # as the title bar's close button does (and Esc)
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert gone == [True]
+
+    box = error_box(app.window, "Something else failed.")
+    box.destroyed.connect(lambda: gone.append(True))
+    box.open()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert gone == [True, True]
