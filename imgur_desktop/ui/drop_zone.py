@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from .clipboard import Payload
 
 IDLE_STYLE = ("#dropZone { border: 2px dashed palette(mid); border-radius: 14px; }")
 ACTIVE_STYLE = ("#dropZone { border: 2px dashed palette(highlight); border-radius: 14px;"
@@ -60,10 +65,7 @@ class DropZone(QFrame):
         if payload.empty:
             event.ignore()
             return
-        count = payload.count
-        text = ("Drop to upload this image" if count == 1 and not payload.paths
-                else f"Drop to upload {count} file{'s' if count != 1 else ''}")
-        self._set_active(True, text)
+        self._set_active(True, drop_text(payload))
         event.acceptProposedAction()
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
@@ -80,3 +82,21 @@ class DropZone(QFrame):
             return
         event.acceptProposedAction()
         self.dropped.emit(payload)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def drop_text(payload: Payload) -> str:
+    """What a drop would upload, said while dragging: folders are counted as folders (their
+    images are found on the drop)."""
+    paths = payload.paths
+    if not paths:
+        count = payload.count
+        return ("Drop to upload this image" if count == 1
+                else f"Drop to upload {_plural(count, 'link')}")
+    folders = sum(1 for p in paths if p.is_dir())
+    files = len(paths) - folders
+    parts = [_plural(n, word) for n, word in ((files, "file"), (folders, "folder")) if n]
+    return "Drop to upload " + " and ".join(parts)

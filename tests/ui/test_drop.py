@@ -48,6 +48,13 @@ def test_dragging_files_over_says_how_many_and_leaving_resets(
     QApplication.sendEvent(zone, QDragLeaveEvent())
     assert zone.hint.text() == "Upload images"
 
+    folder = tmp_path / "trip"
+    write(folder, "a.png", unique_png())
+    assert drag_enter(zone, file_mime(folder)).isAccepted()
+    assert zone.hint.text() == "Drop to upload 1 folder"  # its images are counted on the drop
+    assert drag_enter(zone, file_mime(files[0], folder)).isAccepted()
+    assert zone.hint.text() == "Drop to upload 1 file and 1 folder"
+
     raw = QMimeData()
     raw.setData("image/png", unique_png())
     assert drag_enter(zone, raw).isAccepted()
