@@ -19,6 +19,7 @@ from .credits import Credits, CreditState
 from .oauth import OAuthProvider, SignedCaller
 from .payloads import Links
 from .storage import Storage, User
+from .thumbnails import Thumbnails
 from .wire import ApiError, Fmt, Value, error_payload, pick_format, render
 
 logger = logging.getLogger(__name__)
@@ -102,11 +103,19 @@ def _is_oauth_signed(request: Request, params: Mapping[str, str]) -> bool:
 class Host:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
+        # Worked out once: the config's folder properties build a new Path on every use.
+        self.images_dir = config.images_dir
+        self.tmp_dir = config.tmp_dir
+        self._base_urls: dict[tuple[object, ...], str] = {}
         for folder in (config.images_dir, config.thumbs_dir, config.tmp_dir):
             folder.mkdir(parents=True, exist_ok=True)
         self.storage = Storage(config.db_path)
         self.credits = Credits(config.credits_window_secs)
         self.oauth = OAuthProvider(self.storage, config.oauth_timestamp_lifetime)
+        self.thumbnails = Thumbnails(config, self.storage)
+        # API keys seen valid. Applications are added (by ``server add-app``, maybe while the
+        # host runs) but never removed, so a key once found stays valid.
+        self._app_keys: set[str] = set()
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader("imgur_desktop.server", "templates"),
             autoescape=True,
@@ -128,22 +137,41 @@ class Host:
                     path.unlink(missing_ok=True)
 
     def image_path(self, hash_: str, ext: str) -> Path:
-        return self.config.images_dir / f"{hash_}.{ext}"
+        return self.images_dir / f"{hash_}.{ext}"
 
     def thumb_path(self, hash_: str, size: str) -> Path:
-        return self.config.thumbs_dir / f"{hash_}{size}.jpg"
+        return self.thumbnails.path(hash_, size)
 
     def remove_image_files(self, hash_: str, ext: str) -> None:
         for path in (self.image_path(hash_, ext), self.thumb_path(hash_, "s"),
                      self.thumb_path(hash_, "l")):
             path.unlink(missing_ok=True)
 
+    def is_app_key(self, key: str) -> bool:
+        if key in self._app_keys:
+            return True
+        if self.storage.app_by_api_key(key) is None:
+            return False
+        self._app_keys.add(key)
+        return True
+
     # -- helpers for handlers ---------------------------------------------------------------
 
     def base_url(self, request: Request) -> str:
         if self.config.public_url:
             return self.config.public_url.rstrip("/")
-        return str(request.base_url).rstrip("/")
+        # Starlette builds ``request.base_url`` anew for every request from these parts of
+        # the scope; the same few come back on every request, so the answer is kept.
+        scope = request.scope
+        key = (scope.get("scheme"), scope.get("server"), scope.get("root_path"),
+               scope.get("app_root_path"), request.headers.get("host"))
+        url = self._base_urls.get(key)
+        if url is None:
+            url = str(request.base_url).rstrip("/")
+            if len(self._base_urls) >= 64:  # the Host header is the client's: keep it small
+                self._base_urls.clear()
+            self._base_urls[key] = url
+        return url
 
     def page(self, template: str, http_status: int = 200, **context: object) -> HTMLResponse:
         html = self.templates.get_template(template).render(**context)

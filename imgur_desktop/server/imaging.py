@@ -1,4 +1,5 @@
-"""Check an uploaded file is a whole, sane image, read its size, and draw its thumbnails.
+"""Check an uploaded file is a whole, sane image and read its size (at upload); draw its
+thumbnails (when one is first asked for).
 
 Runs on a worker thread. The pixel count is checked from the header before anything is
 decoded, so a decompression bomb is refused without allocating its pixels.
@@ -6,10 +7,12 @@ decoded, so a decompression bomb is refused without allocating its pixels.
 
 from __future__ import annotations
 
+import io
 import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from PIL import Image, ImageDraw, ImageOps
 
@@ -18,6 +21,9 @@ from imgur_desktop.core.formats import APNG, GIF, PDF, XCF, ImageFormat
 SMALL_SQUARE = 90  # the "s" thumbnail: 90x90, cropped to a square
 LARGE_THUMBNAIL = 640  # the "l" thumbnail: fits in 640x640
 THUMB_QUALITY = 85
+
+# An upload's bytes: in memory when small (the usual case), else the file they were spooled to.
+Source = bytes | Path
 
 
 class ImageRejected(Exception):
@@ -50,20 +56,16 @@ def _placeholder(label: str, size: int) -> Image.Image:
     return tile
 
 
-def write_thumbnails(img: Image.Image, small: Path, large: Path) -> None:
-    flat = _flatten(img)
-    square = ImageOps.fit(flat, (SMALL_SQUARE, SMALL_SQUARE), Image.Resampling.LANCZOS)
-    square.save(small, "JPEG", quality=THUMB_QUALITY)
-    flat.thumbnail((LARGE_THUMBNAIL, LARGE_THUMBNAIL), Image.Resampling.LANCZOS)
-    flat.save(large, "JPEG", quality=THUMB_QUALITY)
+def _readable(source: Source) -> Path | IO[bytes]:
+    """What Pillow opens: the file, or a fresh reader over the bytes (``verify`` spends one)."""
+    return io.BytesIO(source) if isinstance(source, bytes) else source
 
 
-def _inspect_raster(path: Path, fmt: ImageFormat, max_pixels: int, small: Path,
-                    large: Path) -> Inspected:
+def _inspect_raster(source: Source, fmt: ImageFormat, max_pixels: int) -> Inspected:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(path) as probe:
+            with Image.open(_readable(source)) as probe:
                 width, height = probe.size
                 if width <= 0 or height <= 0:
                     raise ImageRejected("Image has no pixels")
@@ -72,12 +74,11 @@ def _inspect_raster(path: Path, fmt: ImageFormat, max_pixels: int, small: Path,
                         f"Image dimensions are too large ({width}x{height} pixels)"
                     )
                 probe.verify()  # structure and checksums, without decoding pixels
-            with Image.open(path) as img:
+            with Image.open(_readable(source)) as img:
                 frames = getattr(img, "n_frames", 1)
                 animated = (fmt in (GIF, APNG)) and frames > 1
                 img.draft("RGB", (LARGE_THUMBNAIL, LARGE_THUMBNAIL))  # JPEG: decode scaled
                 img.load()  # a truncated or corrupt image fails here
-                write_thumbnails(img, small, large)
         except ImageRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -87,22 +88,26 @@ def _inspect_raster(path: Path, fmt: ImageFormat, max_pixels: int, small: Path,
     return Inspected(width, height, animated)
 
 
-def _inspect_pdf(path: Path, small: Path, large: Path) -> Inspected:
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        fh.seek(max(size - 2048, 0))
-        tail = fh.read()
+def _inspect_pdf(source: Source) -> Inspected:
+    if isinstance(source, bytes):
+        tail = source[-2048:]
+    else:
+        size = source.stat().st_size
+        with source.open("rb") as fh:
+            fh.seek(max(size - 2048, 0))
+            tail = fh.read()
     if b"%%EOF" not in tail:
         raise ImageRejected("PDF is corrupt or incomplete")
-    _placeholder("PDF", SMALL_SQUARE).save(small, "JPEG", quality=THUMB_QUALITY)
-    _placeholder("PDF", LARGE_THUMBNAIL // 2).save(large, "JPEG", quality=THUMB_QUALITY)
     return Inspected(0, 0, False)
 
 
-def _inspect_xcf(path: Path, max_pixels: int, small: Path, large: Path) -> Inspected:
+def _inspect_xcf(source: Source, max_pixels: int) -> Inspected:
     # Header: "gimp xcf " + 4-byte version + NUL, then width and height as big-endian uint32.
-    with path.open("rb") as fh:
-        header = fh.read(22)
+    if isinstance(source, bytes):
+        header = source[:22]
+    else:
+        with source.open("rb") as fh:
+            header = fh.read(22)
     if len(header) < 22:
         raise ImageRejected("XCF is corrupt or incomplete")
     width, height = struct.unpack(">II", header[14:22])
@@ -110,16 +115,34 @@ def _inspect_xcf(path: Path, max_pixels: int, small: Path, large: Path) -> Inspe
         raise ImageRejected("XCF is corrupt or incomplete")
     if width * height > max_pixels:
         raise ImageRejected(f"Image dimensions are too large ({width}x{height} pixels)")
-    _placeholder("XCF", SMALL_SQUARE).save(small, "JPEG", quality=THUMB_QUALITY)
-    _placeholder("XCF", LARGE_THUMBNAIL // 2).save(large, "JPEG", quality=THUMB_QUALITY)
     return Inspected(width, height, False)
 
 
-def inspect_image(path: Path, fmt: ImageFormat, *, max_pixels: int, small: Path,
-                  large: Path) -> Inspected:
-    """Validate ``path`` (already sniffed as ``fmt``) and write its two thumbnails."""
+def inspect_image(source: Source, fmt: ImageFormat, *, max_pixels: int) -> Inspected:
+    """Validate ``source`` (already sniffed as ``fmt``): a whole image of a sane size. Raster
+    images are decoded once (a truncated or corrupt one fails here, not when first shown)."""
     if fmt is PDF:
-        return _inspect_pdf(path, small, large)
+        return _inspect_pdf(source)
     if fmt is XCF:
-        return _inspect_xcf(path, max_pixels, small, large)
-    return _inspect_raster(path, fmt, max_pixels, small, large)
+        return _inspect_xcf(source, max_pixels)
+    return _inspect_raster(source, fmt, max_pixels)
+
+
+def write_thumbnail(path: Path, mime: str, size: str, dest: IO[bytes]) -> None:
+    """Draw thumbnail ``size`` ("s": 90x90 square, "l": fits 640x640) of the stored image at
+    ``path`` into ``dest`` as a JPEG. The image passed ``inspect_image`` when it was uploaded;
+    the pipeline is the one the host always used, so the bytes do not depend on when it runs."""
+    if mime in (PDF.mime, XCF.mime):
+        label = "PDF" if mime == PDF.mime else "XCF"
+        edge = SMALL_SQUARE if size == "s" else LARGE_THUMBNAIL // 2
+        _placeholder(label, edge).save(dest, "JPEG", quality=THUMB_QUALITY)
+        return
+    with Image.open(path) as img:
+        img.draft("RGB", (LARGE_THUMBNAIL, LARGE_THUMBNAIL))  # JPEG: decode scaled
+        img.load()
+        flat = _flatten(img)
+    if size == "s":
+        flat = ImageOps.fit(flat, (SMALL_SQUARE, SMALL_SQUARE), Image.Resampling.LANCZOS)
+    else:
+        flat.thumbnail((LARGE_THUMBNAIL, LARGE_THUMBNAIL), Image.Resampling.LANCZOS)
+    flat.save(dest, "JPEG", quality=THUMB_QUALITY)

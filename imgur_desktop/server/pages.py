@@ -3,6 +3,7 @@ and the OAuth sign-in and consent form."""
 
 from __future__ import annotations
 
+import logging
 import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -16,6 +17,9 @@ from imgur_desktop.core.layouts import LAYOUTS as LAYOUTS_TEXT
 from .host import MAX_SMALL_BODY, BodyStream, Host
 from .payloads import LAYOUTS, Links, human_size, v2_datetime
 from .storage import ImageRow
+from .thumbnails import SIZES as THUMB_SIZES
+
+logger = logging.getLogger(__name__)
 
 LAYOUT_TEXT = LAYOUTS_TEXT
 LAYOUT_ORDER = tuple(LAYOUTS_TEXT)
@@ -52,13 +56,22 @@ class Pages:
             return FileResponse(path, media_type=image.mime,
                                 headers={"Cache-Control": "public, max-age=31536000"})
         stem, size = name[:-1], name[-1:]
-        if size in ("s", "l") and request.path_params["ext"].lower() == "jpg":
-            thumb = self.storage.image(stem)
-            path = self.host.thumb_path(stem, size)
-            if thumb is not None and path.exists():
-                return FileResponse(path, media_type="image/jpeg",
-                                    headers={"Cache-Control": "public, max-age=31536000"})
+        if size in THUMB_SIZES and request.path_params["ext"].lower() == "jpg":
+            of = self.storage.image(stem)
+            if of is not None:
+                return await self._thumbnail(of, size)
         return self.host.error_page(404, "There is no image at this address.")
+
+    async def _thumbnail(self, image: ImageRow, size: str) -> Response:
+        try:
+            path = await run_in_threadpool(self.host.thumbnails.get, image, size)
+        except Exception:
+            logger.exception("could not draw thumbnail %s of %s", size, image.hash)
+            return self.host.error_page(500, "This thumbnail could not be drawn.")
+        if path is None:
+            return self.host.error_page(404, "That image is gone.")
+        return FileResponse(path, media_type="image/jpeg",
+                            headers={"Cache-Control": "public, max-age=31536000"})
 
     def _image_context(self, image: ImageRow, links: Links) -> dict[str, object]:
         return {

@@ -382,15 +382,16 @@ class Storage:
     # -- images ----------------------------------------------------------------------------
 
     def insert_image(self, image: ImageRow) -> None:
-        with self._tx() as tx:
-            tx.execute(
-                "INSERT INTO images(hash, deletehash, user_id, name, title, caption, mime, ext,"
-                " animated, width, height, size, views, bandwidth, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)",
-                (image.hash, image.deletehash, image.user_id, image.name, image.title,
-                 image.caption, image.mime, image.ext, int(image.animated), image.width,
-                 image.height, image.size, image.created),
-            )
+        # One statement is its own transaction (the connection is in autocommit mode): no
+        # BEGIN and COMMIT round trips on the upload path.
+        self._conn().execute(
+            "INSERT INTO images(hash, deletehash, user_id, name, title, caption, mime, ext,"
+            " animated, width, height, size, views, bandwidth, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)",
+            (image.hash, image.deletehash, image.user_id, image.name, image.title,
+             image.caption, image.mime, image.ext, int(image.animated), image.width,
+             image.height, image.size, image.created),
+        )
 
     def image(self, hash_: str) -> ImageRow | None:
         row = self._conn().execute("SELECT * FROM images WHERE hash = ?", (hash_,)).fetchone()

@@ -27,7 +27,7 @@ from imgur_desktop.core.formats import SNIFF_BYTES, UNSUPPORTED_MESSAGE, ImageFo
 from . import ids
 from .forms import BadBody, BodyTooLarge, UploadBody, read_upload_body
 from .host import MAX_SMALL_BODY, BodyStream, Call, Host, _is_oauth_signed
-from .imaging import ImageRejected, inspect_image
+from .imaging import ImageRejected, Source, inspect_image
 from .payloads import image_item
 from .storage import ImageRow
 from .wire import ApiError, pick_format
@@ -48,7 +48,7 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
 
 
 def _temp_path(host: Host, prefix: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix=prefix, dir=host.config.tmp_dir)
+    fd, name = tempfile.mkstemp(prefix=prefix, dir=host.tmp_dir)
     os.close(fd)
     return Path(name)
 
@@ -149,13 +149,22 @@ def _fetch_url(host: Host, src: Path, work: list[Path]) -> Path:
     return dest
 
 
-def _image_source(host: Host, body: UploadBody, kind: str, work: list[Path]) -> Path:
-    """The path of the image's own bytes, whichever way they were sent."""
-    if body.image_path is None or body.image_size == 0:
+def _head(source: Source) -> bytes:
+    if isinstance(source, bytes):
+        return source[:SNIFF_BYTES]
+    with source.open("rb") as fh:
+        return fh.read(SNIFF_BYTES)
+
+
+def _image_source(host: Host, body: UploadBody, kind: str, work: list[Path]) -> Source:
+    """The image's own bytes (in memory when small, else their file), whichever way they
+    were sent."""
+    if not body.has_image or body.image_size == 0:
         raise ApiError(400, NO_IMAGE)
     if kind == "":
-        with body.image_path.open("rb") as fh:
-            head = fh.read(SNIFF_BYTES)
+        sent = body.image_data if body.image_data is not None else body.image_path
+        assert sent is not None  # has_image
+        head = _head(sent)
         if body.image_is_file or sniff_bytes(head) is not None:
             kind = "file"
         elif _looks_like_url(head) and body.image_size <= MAX_URL_LENGTH:
@@ -165,10 +174,36 @@ def _image_source(host: Host, body: UploadBody, kind: str, work: list[Path]) -> 
     if kind == "file":
         if body.image_size > host.config.max_upload_bytes:
             raise ApiError(400, OVER_LIMIT)
-        return body.image_path
+        if body.image_data is not None:
+            return body.image_data
+    spooled = body.spool_to_file(host.tmp_dir)
+    assert spooled is not None  # has_image
+    if kind == "file":
+        return spooled
     if kind == "base64":
-        return _decode_base64(host, body.image_path, work)
-    return _fetch_url(host, body.image_path, work)
+        return _decode_base64(host, spooled, work)
+    return _fetch_url(host, spooled, work)
+
+
+def _durable_file(host: Host, source: Source, work: list[Path]) -> tuple[Path, int]:
+    """The image as a file whose bytes are on disk (fsynced), and its size."""
+    if isinstance(source, bytes):
+        # Straight through the descriptor: every system call here lets the event loop take the
+        # interpreter lock, and getting it back can wait for the loop's next pause.
+        fd, name = tempfile.mkstemp(prefix="image-", dir=host.tmp_dir)
+        path = Path(name)
+        work.append(path)
+        try:
+            view = memoryview(source)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return path, len(source)
+    with source.open("rb+") as fh:  # writable: some systems sync only what may be written
+        os.fsync(fh.fileno())
+        return source, os.fstat(fh.fileno()).st_size
 
 
 def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageRow:
@@ -177,27 +212,20 @@ def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageR
     if kind not in ("", *UPLOAD_TYPES):
         raise ApiError(400, "Invalid upload type: use file, base64 or url")
     src = _image_source(host, body, kind, work)
-    with src.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-    fmt: ImageFormat | None = sniff_bytes(head)
+    fmt: ImageFormat | None = sniff_bytes(_head(src))
     if fmt is None:
         raise ApiError(400, UNSUPPORTED_MESSAGE)
+
+    try:
+        inspected = inspect_image(src, fmt, max_pixels=host.config.max_image_pixels)
+    except ImageRejected as exc:
+        raise ApiError(400, str(exc)) from None
 
     hash_ = ids.image_hash()
     while host.storage.image_exists(hash_):
         hash_ = ids.image_hash()
-    small_tmp = _temp_path(host, "thumb-s-")
-    large_tmp = _temp_path(host, "thumb-l-")
-    work += [small_tmp, large_tmp]
-    try:
-        inspected = inspect_image(src, fmt, max_pixels=host.config.max_image_pixels,
-                                  small=small_tmp, large=large_tmp)
-    except ImageRejected as exc:
-        raise ApiError(400, str(exc)) from None
-
-    size = src.stat().st_size
-    with src.open("rb+") as fh:
-        os.fsync(fh.fileno())  # the bytes are on disk before any record points at them
+    # The bytes are on disk before any record points at them.
+    path, size = _durable_file(host, src, work)
     user = call.user
     row = ImageRow(
         hash=hash_, deletehash=ids.delete_hash(), user_id=None if user is None else user.id,
@@ -206,9 +234,11 @@ def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageR
         mime=fmt.mime, ext=fmt.ext, animated=inspected.animated, width=inspected.width,
         height=inspected.height, size=size, views=0, bandwidth=0, created=time.time(),
     )
-    os.replace(src, host.image_path(hash_, fmt.ext))
-    os.replace(small_tmp, host.thumb_path(hash_, "s"))
-    os.replace(large_tmp, host.thumb_path(hash_, "l"))
+    # Thumbnails are made when first asked for (``Thumbnails.get``), not here: an upload is
+    # its checked bytes and its row.
+    os.replace(path, host.image_path(hash_, fmt.ext))
+    if path in work:
+        work.remove(path)  # nothing left to clean up there
     try:
         host.storage.insert_image(row)
     except BaseException:
@@ -221,7 +251,7 @@ def _check_key(host: Host, call: Call) -> None:
     key = call.params.get("key", "")
     if not key:
         raise ApiError(401, "An API key is required for anonymous uploads")
-    if host.storage.app_by_api_key(key) is None:
+    if not host.is_app_key(key):
         raise ApiError(401, "Invalid API Key")
 
 
@@ -252,16 +282,14 @@ async def upload(host: Host, request: Request, *, account: bool) -> Response:
             _check_key(host, call)
 
         chunks = _once(pre_read) if pre_read is not None else stream.chunks()
-        body = await read_upload_body(chunks, content_type, tmp_dir=host.config.tmp_dir,
+        body = await read_upload_body(chunks, content_type, tmp_dir=host.tmp_dir,
                                       file_limit=limit, text_limit=encoded_limit(limit))
         for key, value in body.fields.items():
             call.params.setdefault(key, value)
-        if body.image_path is None and call.params.get("image"):
+        if not body.has_image and call.params.get("image"):
             # PUT /2/upload?image=... with an empty body: the image is a query parameter.
-            spool = _temp_path(host, "query-")
-            work.append(spool)
-            spool.write_bytes(call.params["image"].encode())
-            body.image_path, body.image_size = spool, spool.stat().st_size
+            body.image_data = call.params["image"].encode()
+            body.image_size = len(body.image_data)
             body.image_is_file = False  # query text is base64 or a URL, never raw bytes
         call.fmt = pick_format(request.path_params.get("fmt", ""), call.params.get("_format"))
         if not account:

@@ -61,9 +61,16 @@ def _scalar(value: bool | int | float | str) -> str:
     return str(value)
 
 
+_PLAIN = (str, int, float, type(None))
+
+
 def _jsonable(value: Value) -> object:
+    if type(value) in _PLAIN:  # the usual leaf: no ABC checks (bool is not int here)
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
+    if type(value) is dict:
+        return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, Items):
         return [_jsonable(v) for v in value.values]
     if isinstance(value, Mapping):

@@ -353,6 +353,10 @@ def test_host_still_serves_after_the_whole_corpus(
         assert item["image"]["height"] == 30
         assert image_rows(host.data_dir) == 1
         assert files_in(host.data_dir / "images") == [f"{hash_}.png"]
+        assert files_in(host.data_dir / "thumbs") == []  # drawn on first request
+        for size in "sl":
+            thumb = requests.get(host.url + f"{hash_}{size}.jpg", timeout=10)
+            assert thumb.status_code == 200
         assert files_in(host.data_dir / "thumbs") == sorted([f"{hash_}s.jpg", f"{hash_}l.jpg"])
         assert files_in(host.data_dir / "tmp") == []
         served = requests.get(host.url + f"{hash_}.png", timeout=10)

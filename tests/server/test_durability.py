@@ -94,6 +94,8 @@ def test_kill_mid_upload_then_restart_leaves_nothing(make_host: MakeHost) -> Non
     kept = upload_png(host, host.keys.key)
     assert kept.status_code == 200
     kept_hash = kept.json()["upload"]["image"]["hash"]
+    for size in "sl":  # thumbnails are drawn on first request; the sweep must keep these
+        assert requests.get(host.url + f"{kept_hash}{size}.jpg", timeout=30).status_code == 200
 
     bmp = big_bmp()
     sock = start_raw_upload(host, declared=len(bmp), body_part=bmp[:2 * MB])
