@@ -85,7 +85,29 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX uploads_created ON uploads(created);
     CREATE INDEX uploads_album ON uploads(album);
     """,
+    # 2: where a batch was going, so a batch cut short by a crash still gets its album.
+    """
+    CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,            -- new | existing
+        title TEXT,
+        privacy TEXT,
+        layout TEXT,
+        album TEXT                     -- the existing album, or the new one once made
+    );
+    CREATE INDEX uploads_batch ON uploads(batch);
+    """,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    id: str
+    kind: str  # new | existing
+    title: str | None
+    privacy: str | None
+    layout: str | None
+    album: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +425,33 @@ class Ledger:
     def deleted(self, row_id: int) -> None:
         """Only after the service confirmed the delete."""
         self._set(row_id, state=State.DELETED)
+
+    def record_batch(self, batch: Batch) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO batches (id, kind, title, privacy, layout, album)"
+                       " VALUES (?,?,?,?,?,?)", (batch.id, batch.kind, batch.title,
+                                                 batch.privacy, batch.layout, batch.album))
+
+    def batch(self, batch_id: str) -> Batch | None:
+        with self._lock:
+            row = self._db.execute("SELECT id, kind, title, privacy, layout, album FROM batches"
+                                   " WHERE id = ?", (batch_id,)).fetchone()
+        return None if row is None else Batch(*row)
+
+    def batch_album(self, batch_id: str, album: str) -> None:
+        """The batch's new album exists now, with the batch's uploads in it (also those sent
+        by a run that stopped before the album was made)."""
+        with self._tx() as db:
+            db.execute("UPDATE batches SET album = ? WHERE id = ?", (album, batch_id))
+            db.execute("UPDATE uploads SET album = ?, updated = ? WHERE batch = ? AND state = ?",
+                       (album, time.time(), batch_id, State.DONE))
+
+    def batch_hashes(self, batch_id: str) -> list[str]:
+        """Images of the batch that reached the host, in the order they were queued."""
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT hash FROM uploads WHERE batch = ? AND state = ? AND hash IS NOT NULL"
+                " ORDER BY id", (batch_id, State.DONE))]
 
     def set_album(self, row_ids: Iterable[int], album: str) -> None:
         now = time.time()

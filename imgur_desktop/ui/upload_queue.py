@@ -44,7 +44,15 @@ from imgur_desktop.core.errors import (
     RateLimited,
 )
 from imgur_desktop.core.formats import SNIFF_BYTES, sniff_bytes
-from imgur_desktop.core.ledger import Entry, Ledger, LedgerError, NewUpload, file_sha256
+from imgur_desktop.core.ledger import Batch as LedgerBatch
+from imgur_desktop.core.ledger import (
+    Entry,
+    Ledger,
+    LedgerError,
+    NewUpload,
+    file_sha256,
+    new_batch_id,
+)
 from imgur_desktop.core.links import LinkFormat, format_link
 from imgur_desktop.core.messages import describe
 from imgur_desktop.core.models import Album, Image, UploadMeta
@@ -146,6 +154,8 @@ class _Batch:
     album_id: str | None = None  # the new album, once it is made
     placed: set[str] = field(default_factory=set)  # hashes already put in the album
     album_tries: int = 0  # failed attempts at making or filling the album, in a row
+    ledger_id: str | None = None  # its row in the ledger's batches (when it has an album)
+    earlier: list[str] = field(default_factory=list)  # hashes sent before a restart
 
 
 def expand_folder(folder: Path) -> tuple[list[Path], int]:
@@ -331,7 +341,8 @@ class UploadQueue(QObject):
 
     # -- adding ---------------------------------------------------------------------------------
 
-    def _new_batch(self, items: list[UploadItem], album: AlbumTarget | None = None) -> None:
+    def _new_batch(self, items: list[UploadItem], album: AlbumTarget | None = None, *,
+                   resumed: _Batch | None = None) -> None:
         if not items:
             return
         batch = self._next_batch
@@ -339,14 +350,22 @@ class UploadQueue(QObject):
         for item in items:
             item.batch = batch
         target = self.album_target if album is None else album
-        self._batches[batch] = _Batch(list(items), target)
+        record = resumed or _Batch([], target)
+        record.items = list(items)
+        self._batches[batch] = record
+        if target.kind != "none" and record.ledger_id is None and self.ledger is not None:
+            # Where the batch goes is written down too: after a crash it still gets there.
+            record.ledger_id = new_batch_id()
+            self._record(lambda ledger: ledger.record_batch(LedgerBatch(
+                record.ledger_id or "", target.kind, target.title, target.privacy,
+                target.layout, target.album_id)))
         fresh = [i for i in items if i.ledger_id is None]
         if fresh:
             existing = target.album_id if target.kind == "existing" else None
             # One transaction for the whole batch: 10,000 dropped files are one write.
             ids = self._record(lambda ledger: ledger.add(
                 [_new_upload(i, existing) for i in fresh], service=self.service,
-                account=self.account))
+                account=self.account, batch=record.ledger_id))
             if isinstance(ids, list):
                 for item, row_id in zip(fresh, ids, strict=True):
                     item.ledger_id = row_id
@@ -426,7 +445,7 @@ class UploadQueue(QObject):
                               "alone.")
         if not isinstance(entries, list) or not entries:
             return 0
-        groups: dict[str | None, list[UploadItem]] = {}
+        groups: dict[tuple[str | None, str | None], list[UploadItem]] = {}
         lost = 0
         for entry in entries:
             item = _item_from(entry)
@@ -434,11 +453,11 @@ class UploadQueue(QObject):
                 lost += 1
                 self._record(_mark_lost(entry.id))
                 continue
-            groups.setdefault(entry.album, []).append(item)
+            groups.setdefault((entry.batch, entry.album), []).append(item)
         count = 0
-        for album_id, items in groups.items():
-            target = AlbumTarget() if album_id is None else AlbumTarget("existing", album_id)
-            self._new_batch(items, target)
+        for (batch_id, album_id), items in groups.items():
+            target, resumed = self._resumed_target(batch_id, album_id)
+            self._new_batch(items, target, resumed=resumed)
             count += len(items)
         again = sum(1 for e in entries if e.interrupted > 0)
         note = f"Resumed {count} upload(s) left from the last session"
@@ -449,6 +468,26 @@ class UploadQueue(QObject):
             note += f"; {lost} could not be resumed (see the history)"
         self.message.emit(note)
         return count
+
+    def _resumed_target(self, batch_id: str | None,
+                        album_id: str | None) -> tuple[AlbumTarget, _Batch | None]:
+        """Where resumed rows go: the new album their batch was to make (with the images
+        sent before the restart), the album it made, or the existing one."""
+        info = None
+        if batch_id is not None and self.ledger is not None:
+            info = self._record(lambda ledger: ledger.batch(batch_id))
+        if not isinstance(info, LedgerBatch):
+            target = AlbumTarget() if album_id is None else AlbumTarget("existing", album_id)
+            return target, None
+        if info.kind == "new" and info.album is None:
+            target = AlbumTarget("new", title=info.title, privacy=info.privacy or "hidden",
+                                 layout=info.layout or "blog")
+            made_of = info.id
+            earlier = self._record(lambda ledger: ledger.batch_hashes(made_of))
+            return target, _Batch([], target, ledger_id=made_of,
+                                  earlier=earlier if isinstance(earlier, list) else [])
+        target = AlbumTarget("existing", info.album or album_id)
+        return target, _Batch([], target, ledger_id=info.id)
 
     # -- actions on rows ---------------------------------------------------------------------
 
@@ -832,8 +871,9 @@ class UploadQueue(QObject):
             return
         # Only images not in the album yet: a row retried after the album was made joins
         # that album rather than making another one.
-        hashes = [i.image.hash for i in batch.items
-                  if i.image is not None and i.image.hash not in batch.placed]
+        hashes = [h for h in batch.earlier if h not in batch.placed] + [
+            i.image.hash for i in batch.items
+            if i.image is not None and i.image.hash not in batch.placed]
         if not hashes or self.client is None:
             return
         batch.album_done = True
@@ -854,6 +894,9 @@ class UploadQueue(QObject):
             batch.placed.update(hashes)
             if target.kind == "new":
                 batch.album_id = album.id
+                if batch.ledger_id is not None:
+                    made = batch.ledger_id
+                    self._record(lambda ledger: ledger.batch_album(made, album.id))
             row_ids = [i.ledger_id for i in batch.items
                        if i.ledger_id is not None and i.image is not None
                        and i.image.hash in hashes]

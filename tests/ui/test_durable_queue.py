@@ -31,6 +31,7 @@ from imgur_desktop.ui.upload_model import State as Row
 from imgur_desktop.ui.upload_model import UploadItem
 from imgur_desktop.ui.upload_queue import SERVER_ERROR_ATTEMPTS
 from tests.conftest import HostWithKeys
+from tests.support.browser import Tokens
 from tests.support.faults import FaultProxy
 from tests.support.localhost import LocalHost
 from tests.support.slowhost import (
@@ -468,3 +469,57 @@ def test_a_cancelled_upload_that_reaches_the_host_is_recorded_then_deleted(
     assert row["deletehash"]
     assert row["hash"] not in host_deletehashes(shared_host.data_dir)
     assert item.state is Row.CANCELLED
+
+
+# -- 9. a batch for a new album, cut short, still makes its album with every image -------------
+
+
+def test_a_new_album_batch_cut_short_gets_its_album_after_the_restart(
+        qtbot: QtBot, shared_host: HostWithKeys, alice_tokens: Tokens, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from imgur_desktop.core.api.v2 import OAuthCredentials, V2Client
+    from imgur_desktop.core.ledger import Ledger
+    from imgur_desktop.ui.upload_model import UploadListModel
+    from imgur_desktop.ui.upload_queue import AlbumTarget, UploadQueue
+
+    keys = shared_host.keys
+    files = [write(tmp_path / "trip", f"t{n}.png", unique_png()) for n in range(3)]
+    ledger_dir = tmp_path / "data"
+    gate = Gate().hold(2, where="request")  # the first goes through; the second waits
+    with FaultProxy(shared_host.url, default=gate) as proxy:
+        alice = V2Client(proxy.api, oauth=OAuthCredentials(
+            keys.consumer_key, keys.consumer_secret, alice_tokens.token, alice_tokens.secret))
+        first = UploadQueue(UploadListModel(), concurrency=1, copy_text=lambda _t: None)
+        first.set_client(alice)
+        ledger = Ledger.in_dir(ledger_dir)
+        first.attach_ledger(ledger, proxy.api)
+        first.album_target = AlbumTarget("new", title="Cut short", layout="grid")
+        first.add_paths(files)
+        qtbot.waitUntil(lambda: gate.held == 1, timeout=UPLOAD_TIMEOUT)
+        # The app "dies" here: its ledger goes (and its lock with it); nothing more of it runs.
+        first.pool.clear()
+        ledger.close()
+        gate.release(forward_held=False)
+        first.pool.waitForDone(20_000)
+        QApplication.processEvents()
+
+        second = UploadQueue(UploadListModel(), concurrency=1, copy_text=lambda _t: None)
+        second.set_client(alice)
+        with qtbot.waitSignal(second.albumCreated, timeout=UPLOAD_TIMEOUT) as made:
+            second.attach_ledger(Ledger.in_dir(ledger_dir), proxy.api)
+        quiesce_queue(second)
+        album = made.args[0]
+        stored = alice.album(album.id)
+    assert stored.title == "Cut short"
+    assert stored.layout == "grid"
+    rows = ledger_rows(ledger_dir / FILE_NAME)
+    assert [r["state"] for r in rows] == [State.DONE] * 3
+    # All three, in the order they were queued: the one sent before the "crash" too.
+    assert [i.hash for i in stored.images] == [r["hash"] for r in rows]
+    assert all(r["album"] == album.id for r in rows)
+
+
+def quiesce_queue(queue: Any) -> None:
+    queue.pool.waitForDone(20_000)
+    queue.thumb_pool.waitForDone(20_000)
