@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 import threading
 import time
 import uuid
@@ -231,8 +232,12 @@ class LedgerError(Exception):
 
 
 def file_sha256(path: Path) -> str | None:
+    """The content hash of a regular file; None for anything else (a FIFO would block the
+    read forever) or a file that cannot be read (the upload says why)."""
     digest = hashlib.sha256()
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
         with path.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)

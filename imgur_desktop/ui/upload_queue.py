@@ -186,6 +186,8 @@ def make_thumbnail(item_path: Path | None, data: bytes | None,
         return qimage.scaled(THUMB_SIZE, THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
                              Qt.TransformationMode.SmoothTransformation)
     if item_path is not None:
+        if not item_path.is_file():  # a FIFO would block the only thumbnail thread for good
+            return None
         reader = QImageReader(str(item_path))
     elif data is not None:
         buffer = QBuffer()

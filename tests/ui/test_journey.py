@@ -16,13 +16,20 @@ from imgur_desktop.app import Application
 from imgur_desktop.core.ledger import Ledger, State
 from imgur_desktop.core.models import Album
 from imgur_desktop.ui.albums_view import AlbumsView
-from imgur_desktop.ui.destination_bar import NEW_ALBUM
+from imgur_desktop.ui.destination_bar import NEW_ALBUM, NO_ALBUM
 from imgur_desktop.ui.history_view import HistoryView
 from imgur_desktop.ui.main_window import ALBUMS_TAB, HISTORY_TAB
 from tests.conftest import ALICE, HostWithKeys
 from tests.support.testkeyring import MemoryKeyring
 from tests.ui.conftest import UPLOAD_TIMEOUT, drop, file_mime, unique_png, wait_done, write
-from tests.ui.test_albums_view import click_images, contents, idle, stored_order
+from tests.ui.test_albums_view import (
+    album_row_point,
+    click_images,
+    contents,
+    drop_at,
+    idle,
+    stored_order,
+)
 from tests.ui.test_sign_in import (
     Browser,
     account_client,
@@ -86,14 +93,27 @@ def test_sign_in_make_a_grid_album_reorder_browse_every_layout_sign_out(
     wanted = [hashes[4], *hashes[:4]]
     assert stored_order(client, album.id) == wanted
 
+    # One more photo, uploaded on its own, joins the album by a drag from the upload list.
+    bar.album.setCurrentIndex(bar.album.findData(NO_ALBUM))
+    window.tabs.setCurrentIndex(0)
+    drop(window.drop_zone, file_mime(write(tmp_path / "photos", "p5.png", unique_png())))
+    sixth = wait_done(qtbot, app.model, 6)[5]
+    assert sixth.image is not None
+    window.show_tab(ALBUMS_TAB)
+    dragged = app.model.mimeData([app.model.index(5)])
+    drop_at(albums.album_list.viewport(), album_row_point(albums, album.id), dragged)
+    idle(qtbot, albums)
+    wanted = [*wanted, sixth.image.hash]
+    assert stored_order(client, album.id) == wanted
+
     # Open it from the Albums tab, and see it in each layout, in the new order.
     albums.select_album(album.id)
     with qtbot.waitSignal(albums.openRequested) as opened:
         qtbot.mouseClick(albums.open_button, Qt.MouseButton.LeftButton)
     browser = window.open_album(opened.args[0])
-    qtbot.waitUntil(lambda: browser.model.rowCount() == 5, timeout=UPLOAD_TIMEOUT)
+    qtbot.waitUntil(lambda: browser.model.rowCount() == 6, timeout=UPLOAD_TIMEOUT)
     assert browser.current_layout() == "grid"
-    assert [browser.model.image(r).hash for r in range(5)] == wanted
+    assert [browser.model.image(r).hash for r in range(6)] == wanted
     grid = [browser.item_rect(r) for r in range(5)]
     assert grid[0].top() == grid[1].top()
     assert grid[1].left() > grid[0].left()
