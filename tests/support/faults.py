@@ -132,20 +132,31 @@ class Fault:
         raise NotImplementedError
 
 
+def send_upstream(proxy: FaultProxy, conn: _Conn) -> socket.socket:
+    """Open a connection to the host and send it the client's request, head and body (the
+    answer is then read from the returned socket, which the caller closes)."""
+    assert proxy.upstream is not None, "this proxy has no host behind it"
+    up = socket.create_connection(proxy.upstream, timeout=60)
+    try:
+        lines = [f"{conn.method} {conn.target} HTTP/1.1"]
+        lines += [f"{k}: {v}" for k, v in conn.headers
+                  if k.lower() not in ("connection", "keep-alive")]
+        lines.append("Connection: close")
+        up.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        for chunk in conn.body_chunks():
+            up.sendall(chunk)
+        if conn.body_bytes < conn.content_length:
+            up.shutdown(socket.SHUT_WR)  # the client hung up mid-body: so does the relay
+    except BaseException:
+        up.close()
+        raise
+    return up
+
+
 class Forward(Fault):
     def play(self, proxy: FaultProxy, conn: _Conn) -> None:
-        assert proxy.upstream is not None, "this proxy has no host behind it"
-        up = socket.create_connection(proxy.upstream, timeout=60)
+        up = send_upstream(proxy, conn)
         try:
-            lines = [f"{conn.method} {conn.target} HTTP/1.1"]
-            lines += [f"{k}: {v}" for k, v in conn.headers
-                      if k.lower() not in ("connection", "keep-alive")]
-            lines.append("Connection: close")
-            up.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-            for chunk in conn.body_chunks():
-                up.sendall(chunk)
-            if conn.body_bytes < conn.content_length:
-                up.shutdown(socket.SHUT_WR)  # the client hung up mid-body: so does the relay
             while True:
                 data = up.recv(CHUNK)
                 if not data:

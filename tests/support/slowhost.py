@@ -20,7 +20,6 @@ so they can be used while the host and the app run.
 from __future__ import annotations
 
 import hashlib
-import socket
 import sqlite3
 import threading
 import time
@@ -31,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.conftest import HostWithKeys
-from tests.support.faults import CHUNK, Fault, FaultProxy, Reset, Respond, _Conn
+from tests.support.faults import CHUNK, Fault, FaultProxy, Reset, Respond, _Conn, send_upstream
 
 UPLOAD_PATHS = ("/2/upload", "/2/account/images")
 
@@ -138,16 +137,8 @@ class Gate(Fault):
 
 def _relay(proxy: FaultProxy, conn: _Conn) -> bytes:
     """Send the request on to the host and return its whole answer (the host closes)."""
-    assert proxy.upstream is not None
-    up = socket.create_connection(proxy.upstream, timeout=60)
+    up = send_upstream(proxy, conn)
     try:
-        lines = [f"{conn.method} {conn.target} HTTP/1.1"]
-        lines += [f"{k}: {v}" for k, v in conn.headers
-                  if k.lower() not in ("connection", "keep-alive")]
-        lines.append("Connection: close")
-        up.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-        for chunk in conn.body_chunks():
-            up.sendall(chunk)
         answer = bytearray()
         while data := up.recv(CHUNK):
             answer += data
