@@ -70,7 +70,12 @@ class BadFile(ImgurError):
 
 
 class NetworkError(ImgurError):
-    """The service could not be reached, or stopped answering."""
+    """The service could not be reached, or stopped answering. ``sent``: the request may
+    have reached the service (it broke or timed out afterwards), so it may have acted on it."""
+
+    def __init__(self, message: str, *, sent: bool = False, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.sent = sent
 
 
 class BadResponse(ImgurError):

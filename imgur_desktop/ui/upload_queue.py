@@ -87,14 +87,6 @@ def _transient(exc: object) -> bool:
             and exc.status >= 500)
 
 
-def _sent_before_failing(exc: BaseException) -> bool:
-    """Whether a network failure came after the request had gone out (a read timeout or a
-    broken answer), rather than before (no connection at all)."""
-    text = str(exc).lower()
-    return isinstance(exc, NetworkError) and not any(
-        w in text for w in ("cannot be reached", "refused", "could not connect"))
-
-
 def _new_upload(item: UploadItem, album: str | None) -> NewUpload:
     if item.url is not None:
         return NewUpload(item.label, "url", source=item.url, album=album)
@@ -733,7 +725,7 @@ class UploadQueue(QObject):
         if item.ledger_id is not None:
             # Sent, then no usable answer: the host may have kept it; the ledger says so.
             row_id, text = item.ledger_id, item.error
-            sent = isinstance(exc, BadResponse) or _sent_before_failing(exc)
+            sent = isinstance(exc, BadResponse) or (isinstance(exc, NetworkError) and exc.sent)
             self._record(lambda ledger: ledger.waiting(row_id, text, sent=sent))
         self.model.changed(item)
 

@@ -126,8 +126,9 @@ def test_reset_on_upload_is_not_retried(proxy: FaultProxy, shared_host: HostWith
                                         tmp_path: Path) -> None:
     proxy.plan(Reset())
     before = stored_images(shared_host)
-    with pytest.raises(NetworkError):
+    with pytest.raises(NetworkError) as info:
         client_via(proxy, shared_host).upload_file(image_file(tmp_path))
+    assert info.value.sent  # the queue marks a re-send of it as a possible duplicate
     assert proxy.count == 1  # the service may have seen it: sending again could upload twice
     assert stored_images(shared_host) == before
 
@@ -201,8 +202,9 @@ def test_refused_upload_is_retried_then_network_error(shared_host: HostWithKeys,
     with FaultProxy(shared_host.url, listening=False) as closed:
         sleeps = SleepLog()
         client = client_via(closed, shared_host, attempts=4, sleep=sleeps)
-        with pytest.raises(NetworkError, match="cannot be reached"):
+        with pytest.raises(NetworkError, match="cannot be reached") as info:
             client.upload_file(image_file(tmp_path))
+        assert not info.value.sent  # never left this machine: not a possible duplicate
         assert len(sleeps.delays) == 3  # three retries after the first refusal
         assert closed.count == 0
 

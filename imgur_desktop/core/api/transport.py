@@ -380,10 +380,11 @@ def _network_error(exc: requests.RequestException, method: str,
     if _not_http(exc):
         return BadResponse("The service sent an answer that is not valid HTTP",
                            method=method, url=url)
+    unsent = never_reached_server(exc)
     if _timed_out(exc):
         text = "The service did not answer in time"
-    elif never_reached_server(exc):
+    elif unsent:
         text = "The service cannot be reached (is it running, and is the network up?)"
     else:
         text = "The connection to the service broke"
-    return NetworkError(text, method=method, url=url)
+    return NetworkError(text, sent=not unsent, method=method, url=url)
