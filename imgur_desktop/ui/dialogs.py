@@ -36,6 +36,16 @@ def error_box(parent: QWidget | None, text: str, details: str | None = None) -> 
     return box
 
 
+def save_cancel(dialog: QDialog, form: QFormLayout) -> QDialogButtonBox:
+    """Save and Cancel at the foot of a form dialog, wired to accept and reject."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                               | QDialogButtonBox.StandardButton.Cancel, dialog)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form.addRow(buttons)
+    return buttons
+
+
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,11 +79,7 @@ class SettingsDialog(QDialog):
         self.confirm = QCheckBox("Ask before uploading", self)
         self.confirm.setChecked(settings.confirm_upload)
         form.addRow("", self.confirm)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        save_cancel(self, form)
 
     def result_settings(self) -> Settings:
         from dataclasses import replace

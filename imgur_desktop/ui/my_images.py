@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -50,6 +49,7 @@ from imgur_desktop.core.models import Image
 
 from .account_images_model import AccountImagesModel, ImageRole, PendingRole, image_label
 from .account_lists import AccountListView, ThumbnailRowDelegate, ask, select_hashes_in
+from .dialogs import save_cancel
 
 if TYPE_CHECKING:  # not at run time: requests loads only once the app needs it
     from imgur_desktop.core.api.v2 import V2Client
@@ -107,12 +107,7 @@ class ImageEditDialog(QDialog):
         self.caption.setTabChangesFocus(True)
         self.caption.setFixedHeight(90)
         form.addRow("&Caption", self.caption)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-        self.buttons = buttons
+        self.buttons = save_cancel(self, form)
 
     def values(self) -> tuple[str, str]:
         return self.title.text().strip(), self.caption.toPlainText().strip()

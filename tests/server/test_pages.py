@@ -261,7 +261,8 @@ def test_image_page_escapes_title_and_caption(shared_host: HostWithKeys) -> None
 
 
 def test_unknown_image_page_is_404(shared_host: HostWithKeys) -> None:
-    page(f"{shared_host.url}zzzzzzz", status=404)
+    doc = page(f"{shared_host.url}zzzzzzz", status=404)  # page() checks status and type
+    assert "There is no image at this address." in doc.text()
 
 
 # -- --public-url ---------------------------------------------------------------------------------
@@ -362,7 +363,9 @@ def test_delete_page_asks_first_and_deletes_on_post(shared_host: HostWithKeys) -
 
 
 def test_delete_page_of_a_bad_deletehash_is_404(shared_host: HostWithKeys) -> None:
-    page(f"{shared_host.url}delete/notADeleteHash1", status=404)
+    doc = page(f"{shared_host.url}delete/notADeleteHash1", status=404)
+    assert "This delete link is not valid" in doc.text()
+    assert not doc.select("form")  # nothing to confirm: no delete button
 
 
 # -- album pages -----------------------------------------------------------------------------------
