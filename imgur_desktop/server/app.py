@@ -137,7 +137,7 @@ def create_app(config: ServerConfig,
         if on_startup is not None:
             on_startup()
         yield
-        host.storage.close()
+        host.close()
 
     app = Starlette(routes=_routes(host), exception_handlers={HTTPException: http_error},
                     lifespan=lifespan)

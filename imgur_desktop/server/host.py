@@ -3,10 +3,15 @@ pipeline of an API call (format, parameters, signature, credits, error body, rat
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 import jinja2
@@ -93,6 +98,9 @@ class Call:
 
 
 Handler = Callable[[Call], tuple[str, Value]]
+T = TypeVar("T")
+# An upload's thread mostly waits for its fsync: more threads than cores keep the disk busy.
+UPLOAD_THREADS = 8
 
 
 def _is_oauth_signed(request: Request, params: Mapping[str, str]) -> bool:
@@ -106,6 +114,9 @@ class Host:
         # Worked out once: the config's folder properties build a new Path on every use.
         self.images_dir = config.images_dir
         self.tmp_dir = config.tmp_dir
+        # The upload path joins strings: pathlib costs more than the system calls it names.
+        self.tmp_dir_str = str(config.tmp_dir)
+        self._images_dir_str = str(config.images_dir)
         self._base_urls: dict[tuple[object, ...], str] = {}
         for folder in (config.images_dir, config.thumbs_dir, config.tmp_dir):
             folder.mkdir(parents=True, exist_ok=True)
@@ -120,7 +131,20 @@ class Host:
             loader=jinja2.PackageLoader("imgur_desktop.server", "templates"),
             autoescape=True,
         )
+        # Uploads get threads of their own: a plain executor costs the event loop less per call
+        # than anyio's pool (no limiter, no cancel scope), and uploads are the busy path.
+        self._upload_threads = ThreadPoolExecutor(UPLOAD_THREADS, thread_name_prefix="upload")
         self.sweep()
+
+    async def in_upload_thread(self, fn: Callable[..., T], /, *args: object) -> T:
+        """``fn(*args)`` on one of the upload threads."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._upload_threads, functools.partial(fn, *args))
+
+    def close(self) -> None:
+        """After the server has stopped: let uploads in progress finish, close the database."""
+        self._upload_threads.shutdown(wait=True)
+        self.storage.close()
 
     # -- housekeeping ----------------------------------------------------------------------
 
@@ -138,6 +162,9 @@ class Host:
 
     def image_path(self, hash_: str, ext: str) -> Path:
         return self.images_dir / f"{hash_}.{ext}"
+
+    def image_file(self, hash_: str, ext: str) -> str:
+        return os.path.join(self._images_dir_str, f"{hash_}.{ext}")
 
     def thumb_path(self, hash_: str, size: str) -> Path:
         return self.thumbnails.path(hash_, size)

@@ -16,7 +16,9 @@ from typing import IO
 
 from PIL import Image, ImageDraw, ImageOps
 
-from imgur_desktop.core.formats import APNG, GIF, PDF, XCF, ImageFormat
+from imgur_desktop.core.formats import APNG, GIF, PDF, PNG, XCF, ImageFormat
+
+from .png_check import PngDamaged, PngTooLarge, check_png
 
 SMALL_SQUARE = 90  # the "s" thumbnail: 90x90, cropped to a square
 LARGE_THUMBNAIL = 640  # the "l" thumbnail: fits in 640x640
@@ -118,9 +120,25 @@ def _inspect_xcf(source: Source, max_pixels: int) -> Inspected:
     return Inspected(width, height, False)
 
 
+def _inspect_png(source: Source, max_pixels: int) -> Inspected:
+    try:
+        reader: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+        with reader:
+            info = check_png(reader.read, max_pixels=max_pixels)
+    except PngTooLarge as exc:
+        raise ImageRejected(
+            f"Image dimensions are too large ({exc.width}x{exc.height} pixels)") from None
+    except PngDamaged as exc:
+        raise ImageRejected("Image is corrupt or incomplete") from exc
+    return Inspected(info.width, info.height, info.animated)
+
+
 def inspect_image(source: Source, fmt: ImageFormat, *, max_pixels: int) -> Inspected:
-    """Validate ``source`` (already sniffed as ``fmt``): a whole image of a sane size. Raster
-    images are decoded once (a truncated or corrupt one fails here, not when first shown)."""
+    """Validate ``source`` (already sniffed as ``fmt``): a whole image of a sane size, so a
+    truncated or corrupt one fails here, not when first shown. PNGs are checked without
+    decoding their pixels (``png_check``); other raster images are decoded once."""
+    if fmt in (PNG, APNG):
+        return _inspect_png(source, max_pixels)
     if fmt is PDF:
         return _inspect_pdf(source)
     if fmt is XCF:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 import tempfile
 import time
@@ -18,7 +19,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -27,7 +27,7 @@ from imgur_desktop.core.formats import SNIFF_BYTES, UNSUPPORTED_MESSAGE, ImageFo
 from . import ids
 from .forms import BadBody, BodyTooLarge, UploadBody, read_upload_body
 from .host import MAX_SMALL_BODY, BodyStream, Call, Host, _is_oauth_signed
-from .imaging import ImageRejected, Source, inspect_image
+from .imaging import ImageRejected, Inspected, Source, inspect_image
 from .payloads import image_item
 from .storage import ImageRow
 from .wire import ApiError, pick_format
@@ -185,25 +185,54 @@ def _image_source(host: Host, body: UploadBody, kind: str, work: list[Path]) -> 
     return _fetch_url(host, spooled, work)
 
 
-def _durable_file(host: Host, source: Source, work: list[Path]) -> tuple[Path, int]:
-    """The image as a file whose bytes are on disk (fsynced), and its size."""
-    if isinstance(source, bytes):
-        # Straight through the descriptor: every system call here lets the event loop take the
-        # interpreter lock, and getting it back can wait for the loop's next pause.
-        fd, name = tempfile.mkstemp(prefix="image-", dir=host.tmp_dir)
-        path = Path(name)
-        work.append(path)
+# A new file only: never follow a link planted in its place, never reuse a name.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _new_hash(host: Host) -> str:
+    hash_ = ids.image_hash()
+    while host.storage.image_exists(hash_):
+        hash_ = ids.image_hash()
+    return hash_
+
+
+def _write_durably(host: Host, data: bytes) -> tuple[str, str]:
+    """``data`` in a new temporary file whose bytes are on disk (fsynced); its image hash and
+    path. Plain ``os`` calls on strings: each system call here lets the event loop take the
+    interpreter lock, and getting it back can wait for the loop's next pause."""
+    while True:
+        hash_ = _new_hash(host)
+        # Named after the hash: two uploads drawing the same hash at once collide here.
+        temp = os.path.join(host.tmp_dir_str, f"image-{hash_}")
         try:
-            view = memoryview(source)
+            fd = os.open(temp, _NEW_FILE, 0o600)
+        except FileExistsError:
+            continue
+        break
+    try:
+        try:
+            view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
             os.fsync(fd)
         finally:
             os.close(fd)
-        return path, len(source)
-    with source.open("rb+") as fh:  # writable: some systems sync only what may be written
+    except BaseException:
+        _remove(temp)
+        raise
+    return hash_, temp
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _sync_file(path: Path) -> int:
+    """fsync a spooled file; its size."""
+    with path.open("rb+") as fh:  # writable: some systems sync only what may be written
         os.fsync(fh.fileno())
-        return source, os.fstat(fh.fileno()).st_size
+        return os.fstat(fh.fileno()).st_size
 
 
 def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageRow:
@@ -221,30 +250,40 @@ def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageR
     except ImageRejected as exc:
         raise ApiError(400, str(exc)) from None
 
-    hash_ = ids.image_hash()
-    while host.storage.image_exists(hash_):
-        hash_ = ids.image_hash()
     # The bytes are on disk before any record points at them.
-    path, size = _durable_file(host, src, work)
-    user = call.user
-    row = ImageRow(
-        hash=hash_, deletehash=ids.delete_hash(), user_id=None if user is None else user.id,
-        name=call.params.get("name") or body.image_filename or None,
-        title=call.params.get("title") or None, caption=call.params.get("caption") or None,
-        mime=fmt.mime, ext=fmt.ext, animated=inspected.animated, width=inspected.width,
-        height=inspected.height, size=size, views=0, bandwidth=0, created=time.time(),
-    )
+    if isinstance(src, bytes):
+        hash_, temp = _write_durably(host, src)
+        size = len(src)
+    else:
+        hash_, temp, size = _new_hash(host), str(src), _sync_file(src)
+        if src in work:
+            work.remove(src)  # renamed below: nothing left to clean up there
+    try:
+        row = _row(call, body, hash_, fmt, inspected, size)
+        os.replace(temp, host.image_file(hash_, fmt.ext))
+    except BaseException:
+        _remove(temp)
+        raise
     # Thumbnails are made when first asked for (``Thumbnails.get``), not here: an upload is
     # its checked bytes and its row.
-    os.replace(path, host.image_path(hash_, fmt.ext))
-    if path in work:
-        work.remove(path)  # nothing left to clean up there
     try:
         host.storage.insert_image(row)
     except BaseException:
         host.remove_image_files(hash_, fmt.ext)
         raise
     return row
+
+
+def _row(call: Call, body: UploadBody, hash_: str, fmt: ImageFormat, inspected: Inspected,
+         size: int) -> ImageRow:
+    user = call.user
+    return ImageRow(
+        hash=hash_, deletehash=ids.delete_hash(), user_id=None if user is None else user.id,
+        name=call.params.get("name") or body.image_filename or None,
+        title=call.params.get("title") or None, caption=call.params.get("caption") or None,
+        mime=fmt.mime, ext=fmt.ext, animated=inspected.animated, width=inspected.width,
+        height=inspected.height, size=size, views=0, bandwidth=0, created=time.time(),
+    )
 
 
 def _check_key(host: Host, call: Call) -> None:
@@ -295,7 +334,7 @@ async def upload(host: Host, request: Request, *, account: bool) -> Response:
         if not account:
             _check_key(host, call)
         host.spend(call, cost)
-        row = await run_in_threadpool(_store, host, call, body, work)
+        row = await host.in_upload_thread(_store, host, call, body, work)
         root = "images" if account else "upload"
         return host.respond(call, 200, root, image_item(row, call.links, owner=True))
     except BodyTooLarge as exc:
