@@ -1,0 +1,176 @@
+"""The ancillary chunks of a PNG that a decoder reads, held to the rules the host's image library
+applies when it opens or loads a file (the thumbnails are drawn by Pillow): a chunk too short
+for its fields, compressed text or a colour profile that inflates past 1 MB or names an unknown
+method, too much text in all, and animation frames out of sequence or outside the image.
+
+Used by ``png_check``, which sees each chunk in pieces: compressed text is inflated as it
+arrives, with its output bounded, never held whole.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import cast
+
+from zlib_ng import zlib_ng
+
+# The shortest body each chunk's fields fit in.
+_MIN_LENGTH = {b"gAMA": 4, b"cHRM": 32, b"sRGB": 1, b"pHYs": 9, b"acTL": 8, b"fcTL": 26,
+               b"fdAT": 4}
+HEAD = 32  # bytes of a chunk's start that ``Metadata.chunk`` needs (fcTL's fields)
+_TEXT_LIMIT = 1024 * 1024  # one compressed text or profile, inflated
+_TEXT_MEMORY = 64 * _TEXT_LIMIT  # all text of a file
+_HEADER_LIMIT = 4096  # keyword, language and translated keyword of a text chunk
+_COMPRESSED_TEXT = frozenset({b"iCCP", b"zTXt", b"iTXt"})
+_ZLIB_ERROR = cast("type[Exception]", zlib_ng.error)  # its stub says an instance
+
+
+class MetadataDamaged(Exception):
+    """An ancillary chunk breaks its rules; the text says which, for logs."""
+
+
+class _CompressedText:
+    """One iCCP, zTXt or iTXt chunk, fed piece by piece: finds where its compressed part starts
+    and inflates that with a bounded output. A stream that does not inflate is ignored (no text,
+    as a decoder does); one that inflates too far is refused."""
+
+    def __init__(self, ctype: bytes) -> None:
+        self._ctype = ctype
+        self._head = b""
+        self._inflater: zlib_ng._Decompress | None = None
+        self._mode = "header"  # then "inflate", "stored" (an iTXt's plain text) or "skip"
+        self.text = 0  # bytes of text it holds, for the file's total
+
+    def feed(self, piece: bytes) -> None:
+        if self._mode == "inflate":
+            self._inflate(piece)
+        elif self._mode == "stored":
+            self.text += len(piece)
+        elif self._mode == "header":
+            self._head += piece
+            start = self._compressed_start()
+            if start is None:
+                if len(self._head) > _HEADER_LIMIT:
+                    self._header_too_long()
+                return
+            rest, self._head = self._head[start:], b""
+            self.feed(rest)
+
+    def finish(self) -> None:
+        if self._mode == "header":
+            self._compressed_start(ended=True)
+
+    def _compressed_start(self, *, ended: bool = False) -> int | None:
+        """Where the compressed (or stored) part begins, once the header is all here; the
+        inflater is made then. None while more is needed."""
+        head = self._head
+        if self._ctype == b"iTXt":
+            # keyword NUL, flag, method, language NUL, translated keyword NUL, text
+            nul = head.find(b"\0")
+            if nul < 0 or len(head) < nul + 3:
+                self._give_up(ended)
+                return None
+            flag, method = head[nul + 1], head[nul + 2]
+            lang = head.find(b"\0", nul + 3)
+            key = head.find(b"\0", lang + 1) if lang >= 0 else -1
+            if key < 0:
+                self._give_up(ended)
+                return None
+            if flag == 0:
+                self._mode = "stored"
+            elif method == 0:
+                self._start_inflating()
+            else:
+                self._mode = "skip"  # an unknown method: the text is left unread, not refused
+            return key + 1
+        nul = head.find(b"\0")
+        if nul < 0 or len(head) < nul + 2:
+            if self._ctype == b"zTXt":
+                self._give_up(ended)  # a keyword alone: no text
+                return None
+            if ended:
+                raise MetadataDamaged("an iCCP chunk has no profile name or method")
+            return None
+        if head[nul + 1] != 0:
+            raise MetadataDamaged(f"a {self._ctype.decode()} chunk names an unknown compression")
+        self._start_inflating()
+        return nul + 2
+
+    def _start_inflating(self) -> None:
+        self._inflater = zlib_ng.decompressobj()
+        self._mode = "inflate"
+
+    def _give_up(self, ended: bool) -> None:
+        if ended:
+            self._mode = "skip"  # no compressed part at all: nothing to check
+
+    def _header_too_long(self) -> None:
+        if self._ctype == b"iCCP":
+            raise MetadataDamaged("an iCCP chunk's profile name never ends")
+        self._mode = "skip"
+
+    def _inflate(self, data: bytes) -> None:
+        assert self._inflater is not None
+        if self._inflater.eof:
+            return
+        try:
+            out = self._inflater.decompress(data, _TEXT_LIMIT + 1 - self.text)
+        except _ZLIB_ERROR:
+            self._mode = "skip"  # unreadable text is dropped by decoders, not refused
+            self.text = 0
+            return
+        self.text += len(out)
+        if self.text > _TEXT_LIMIT:
+            raise MetadataDamaged(
+                f"a {self._ctype.decode()} chunk inflates to more than {_TEXT_LIMIT} bytes")
+
+
+class Metadata:
+    """The rules for one file's ancillary chunks. For each chunk, ``start`` and then ``chunk``
+    with its length and its first ``HEAD`` bytes; pieces of compressed text go to what
+    ``start`` returned."""
+
+    def __init__(self) -> None:
+        self._width = self._height = self._colour = 0
+        self._sequence: int | None = None  # of fcTL and fdAT chunks, which share one count
+        self._text = 0
+
+    def header(self, width: int, height: int, colour: int) -> None:
+        self._width, self._height, self._colour = width, height, colour
+
+    def start(self, ctype: bytes) -> _CompressedText | None:
+        return _CompressedText(ctype) if ctype in _COMPRESSED_TEXT else None
+
+    def chunk(self, ctype: bytes, length: int, head: bytes,
+              text: _CompressedText | None) -> None:
+        if length < _MIN_LENGTH.get(ctype, 0):
+            raise MetadataDamaged(f"a {ctype.decode()} chunk is too short")
+        if ctype == b"PLTE" and (length > 768 or length % 3):
+            raise MetadataDamaged("the palette holds more than 256 colours or a part of one")
+        if ctype == b"tRNS" and length < {0: 2, 2: 6}.get(self._colour, 0):
+            raise MetadataDamaged("a tRNS chunk is too short")
+        if ctype == b"fcTL":
+            self._next_in_sequence(head)
+            width, height, x, y = struct.unpack(">4I", head[4:20])
+            if x + width > self._width or y + height > self._height:
+                raise MetadataDamaged("an animation frame lies outside the image")
+        elif ctype == b"fdAT":
+            self._next_in_sequence(head)
+        if ctype == b"tEXt":
+            nul = head.find(b"\0")  # after a long keyword, the whole chunk is counted
+            self._add_text(length - nul - 1 if nul >= 0 else length)
+        elif text is not None:
+            text.finish()
+            self._add_text(text.text)
+
+    def _next_in_sequence(self, head: bytes) -> None:
+        number = struct.unpack(">I", head[:4])[0]
+        expected = 0 if self._sequence is None else self._sequence + 1
+        if number != expected:
+            raise MetadataDamaged("animation chunks are out of sequence")
+        self._sequence = number
+
+    def _add_text(self, size: int) -> None:
+        self._text += size
+        if self._text > _TEXT_MEMORY:
+            raise MetadataDamaged("the file holds too much text")
