@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from .roles import USER_ROLE
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QLineEdit
@@ -256,17 +258,17 @@ class DestinationBar(QWidget):
         self.album.blockSignals(True)
         self._album_model.clear()
         none = QStandardItem("No album")
-        none.setData(NO_ALBUM, Qt.ItemDataRole.UserRole)
+        none.setData(NO_ALBUM, USER_ROLE)
         self._album_model.appendRow(none)
         new = QStandardItem("New album…")
-        new.setData(NEW_ALBUM, Qt.ItemDataRole.UserRole)
+        new.setData(NEW_ALBUM, USER_ROLE)
         if not self._signed_in:
             new.setEnabled(False)
             new.setToolTip(NEEDS_ACCOUNT)
         self._album_model.appendRow(new)
         for album in self._albums:
             entry = QStandardItem(album.title or album.id)
-            entry.setData(album.id, Qt.ItemDataRole.UserRole)
+            entry.setData(album.id, USER_ROLE)
             entry.setEnabled(self._signed_in)
             if not self._signed_in:
                 entry.setToolTip(NEEDS_ACCOUNT)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from .first_paint import AfterFirstPaint
 
 if TYPE_CHECKING:
     from .clipboard import Payload
@@ -31,16 +34,22 @@ class DropZone(QFrame):
         column = QVBoxLayout(self)
         column.setContentsMargins(16, 16, 16, 16)
         self.hint = QLabel("Upload images", self)
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         font = self.hint.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         self.hint.setFont(font)
-        column.addWidget(self.hint)
+        # Centred by stretches, not an alignment flag: the Qt enums are built after the
+        # window's first paint (ui/roles.py).
+        heading = QHBoxLayout()
+        heading.addStretch(1)
+        heading.addWidget(self.hint)
+        heading.addStretch(1)
+        column.addLayout(heading)
         row = QHBoxLayout()
         row.addStretch(1)
         self.browse = QPushButton("browse your computer", self)
         self.browse.setFlat(True)
-        self.browse.setCursor(Qt.CursorShape.PointingHandCursor)
+        # The pointing hand matters only under the pointer: set once the window is drawn.
+        self._link_cursor = AfterFirstPaint(self, self._set_link_cursor)
         self.browse.setStyleSheet("QPushButton { color: palette(link); text-decoration: "
                                   "underline; border: none; }")
         self.browse.setToolTip("Choose images to upload (Ctrl+O)")
@@ -53,6 +62,9 @@ class DropZone(QFrame):
             row.addWidget(label)
         row.addStretch(1)
         column.addLayout(row)
+
+    def _set_link_cursor(self) -> None:
+        self.browse.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
 
     def _set_active(self, active: bool, text: str = "Upload images") -> None:
         self.setStyleSheet(ACTIVE_STYLE if active else IDLE_STYLE)

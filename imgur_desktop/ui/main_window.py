@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6 import QtCore
+from PySide6.QtCore import QSettings, QTimer, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -84,12 +85,20 @@ class MainWindow(QMainWindow):
         self.open_album_button.setText("Open album…")
         self.open_album_button.setToolTip("Open any album by its link or id")
         self.open_album_button.clicked.connect(self.ask_album)
-        top.addWidget(self.open_album_button, 0, Qt.AlignmentFlag.AlignTop)
         self.settings_button = QToolButton(central)
         self.settings_button.setText("Settings")
         self.settings_button.setAccessibleName("Settings")
         self.settings_button.clicked.connect(self.open_settings)
-        top.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignTop)
+        # The buttons stay at the top when the bar grows (a banner under it): a stretch below
+        # them rather than an alignment flag, which would build the Qt enums before the first
+        # paint (ui/roles.py).
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_album_button)
+        buttons.addWidget(self.settings_button)
+        at_top = QVBoxLayout()
+        at_top.addLayout(buttons)
+        at_top.addStretch(1)
+        top.addLayout(at_top)
         column.addLayout(top)
 
         self.tabs = QTabWidget(central)
@@ -131,7 +140,7 @@ class MainWindow(QMainWindow):
 
         self.stack = QStackedWidget(central)
         self.empty = QLabel(EMPTY_TEXT, central)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("qproperty-alignment: AlignCenter;")  # no Qt enums yet
         self._view: UploadView | None = None  # see the view property
         self.stack.addWidget(self.empty)
         page.addWidget(self.stack, 1)
@@ -201,13 +210,12 @@ class MainWindow(QMainWindow):
             (QKeySequence.StandardKey.Paste, self.paste),
             (QKeySequence.StandardKey.Open, self.browse),
             (QKeySequence.StandardKey.Copy, self.copy_selected),
-            (QKeySequence(Qt.Key.Key_Delete), self.remove_selected),
-            (QKeySequence(Qt.Key.Key_Escape), self.cancel_selected),
+            (QKeySequence("Del"), self.remove_selected),
+            (QKeySequence("Esc"), self.cancel_selected),
         ]
         self.shortcuts = []
         for keys, slot in shortcuts:
-            shortcut = QShortcut(keys, self)
-            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut = QShortcut(keys, self)  # in the whole window: the default context
             shortcut.activated.connect(slot)
             self.shortcuts.append(shortcut)
 
@@ -308,7 +316,7 @@ class MainWindow(QMainWindow):
 
             self._browser_loader = _new_loader(self)
             self.browser = AlbumBrowser(self._browser_loader, parent=self)
-            self.browser.setWindowFlag(Qt.WindowType.Window)
+            self.browser.setWindowFlag(QtCore.Qt.WindowType.Window)
             self.browser.set_client(self.client, account=self.account_name)
             self.browser.layoutSaved.connect(self._layout_saved)
         return self.browser

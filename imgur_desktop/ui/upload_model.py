@@ -9,24 +9,25 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QMimeData,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-)
+from PySide6 import QtCore
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex
 from PySide6.QtGui import QImage
 
 from imgur_desktop.core.cancel import CancelToken
 
+from .roles import DISPLAY_ROLE, USER_ROLE
+
 if TYPE_CHECKING:  # annotations only (kept out of start-up)
+    from PySide6.QtCore import Qt
+
     from imgur_desktop.core.models import Image
 
-ItemRole = Qt.ItemDataRole.UserRole + 1
+# The window's first paint builds this model, so ``Qt`` (its enums: ~18 ms) is reached through
+# ``QtCore`` only inside methods that run later (ui/roles.py).
+ItemRole = USER_ROLE + 1
 # The role a row's dataChanged names when only its look changed (progress, thumbnail), not
 # its state: whoever counts rows by state can skip it.
-LookRole = Qt.ItemDataRole.UserRole + 2
+LookRole = USER_ROLE + 2
 _ids = itertools.count(1)
 
 
@@ -99,15 +100,15 @@ class UploadListModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._items)
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+             role: int = DISPLAY_ROLE) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
         item = self._items[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == QtCore.Qt.ItemDataRole.DisplayRole:
             return item.label
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == QtCore.Qt.ItemDataRole.ToolTipRole:
             return item.details or item.error or item.label
-        if role == Qt.ItemDataRole.AccessibleTextRole:
+        if role == QtCore.Qt.ItemDataRole.AccessibleTextRole:
             return f"{item.label}: {item.status_text()}"
         if role == ItemRole:
             return item
@@ -118,7 +119,7 @@ class UploadListModel(QAbstractListModel):
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         flags = super().flags(index)
         if index.isValid() and self._items[index.row()].image is not None:
-            flags |= Qt.ItemFlag.ItemIsDragEnabled
+            flags |= QtCore.Qt.ItemFlag.ItemIsDragEnabled
         return flags
 
     def mimeTypes(self) -> list[str]:
@@ -136,7 +137,7 @@ class UploadListModel(QAbstractListModel):
         return mime
 
     def supportedDragActions(self) -> Qt.DropAction:
-        return Qt.DropAction.CopyAction
+        return QtCore.Qt.DropAction.CopyAction
 
     # Access for the queue and the view ---------------------------------------------------
 
