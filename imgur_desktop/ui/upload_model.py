@@ -58,6 +58,7 @@ class UploadItem:
     image: Image | None = None
     error: str | None = None
     details: str | None = None
+    final: bool = False  # refused for what the file is: sending it again as it is cannot help
     thumbnail: QImage | None = None
     cancel: CancelToken | None = None
     attempts: int = 0  # requests made for this row

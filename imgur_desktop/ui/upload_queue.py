@@ -39,9 +39,11 @@ from imgur_desktop.core.errors import (
     AuthRequired,
     BadResponse,
     Cancelled,
+    FileTooLarge,
     ImgurError,
     NetworkError,
     RateLimited,
+    UnsupportedFile,
 )
 from imgur_desktop.core.formats import SNIFF_BYTES, sniff_bytes
 from imgur_desktop.core.ledger import Batch as LedgerBatch
@@ -85,6 +87,15 @@ def _transient(exc: object) -> bool:
         return True
     return (isinstance(exc, ApiError) and not isinstance(exc, (RateLimited, AuthRequired))
             and exc.status >= 500)
+
+
+def _refused_for_content(exc: object) -> bool:
+    """The file itself was refused (its type, size or content), here or by the service: the
+    same request would be refused again."""
+    if isinstance(exc, (UnsupportedFile, FileTooLarge)):
+        return True
+    return (isinstance(exc, ApiError) and not isinstance(exc, (RateLimited, AuthRequired))
+            and exc.status in (400, 413, 415))
 
 
 def _new_upload(item: UploadItem, album: str | None) -> NewUpload:
@@ -500,7 +511,7 @@ class UploadQueue(QObject):
         self._pump()  # its slot is free for the next waiting row
 
     def retry(self, item: UploadItem) -> None:
-        if item.state not in (State.FAILED, State.CANCELLED):
+        if item.state not in (State.FAILED, State.CANCELLED) or item.final:
             return
         item.state = State.QUEUED
         self._rescan()
@@ -774,6 +785,7 @@ class UploadQueue(QObject):
                 self._record(lambda ledger: ledger.cancelled(row_id))
         else:
             item.state = State.FAILED
+            item.final = _refused_for_content(exc)
             item.error = describe(exc)
             item.details = exc.details() if isinstance(exc, ImgurError) else repr(exc)
             if item.ledger_id is not None:

@@ -48,6 +48,12 @@ ACTIONS_BY_STATE = {
 }
 
 
+def actions_of(item: UploadItem) -> tuple[str, ...]:
+    """The row's action links; no Retry for a file refused for what it is."""
+    actions = ACTIONS_BY_STATE[item.state]
+    return tuple(a for a in actions if a != "retry") if item.final else actions
+
+
 def human_size(size: int | None) -> str:
     if not size:
         return ""
@@ -72,7 +78,7 @@ class UploadDelegate(QStyledItemDelegate):
         """Where each of the row's action links is drawn (right-aligned, vertically centred)."""
         out: list[tuple[str, QRect]] = []
         x = rect.right() - PAD * 2
-        for action in reversed(ACTIONS_BY_STATE[item.state]):
+        for action in reversed(actions_of(item)):
             width = metrics.horizontalAdvance(ACTION_TEXT[action]) + PAD * 2
             x -= width
             out.append((action, QRect(x, rect.top() + (rect.height() - metrics.height()) // 2,

@@ -63,7 +63,25 @@ def test_an_unsupported_file_fails_on_its_own_row_and_the_others_go_on(
     assert app.window.view.grab().isNull() is False  # the delegate paints every state
     with pytest.raises(KeyError):
         app.window.view.action_point(1, "copy")  # a failed row offers no link
-    app.window.view.action_point(1, "retry")
+    app.window.view.action_point(1, "details")
+    with pytest.raises(KeyError):
+        app.window.view.action_point(1, "retry")  # refused for what it is: Retry cannot help
+    app.queue.retry(bad)
+    assert bad.state is State.FAILED and bad.error == UNSUPPORTED
+
+
+def test_an_image_the_host_refuses_offers_no_retry(
+        qtbot: QtBot, app: Application, tmp_path: Path) -> None:
+    whole = unique_png()
+    cut = write(tmp_path, "cut.png", whole[:len(whole) // 2])  # a PNG by its first bytes
+    drop(app.window.drop_zone, file_mime(cut))
+    (item,) = wait_finished(qtbot, app.model, 1)
+    assert item.state is State.FAILED
+    assert item.error is not None and "corrupt or incomplete" in item.error
+    assert item.final
+    with pytest.raises(KeyError):
+        app.window.view.action_point(0, "retry")
+    app.window.view.action_point(0, "remove")
 
 
 def test_progress_climbs_to_100_percent_and_the_row_is_done(
