@@ -39,7 +39,6 @@ from imgur_desktop.core.errors import (
     AuthRequired,
     BadResponse,
     Cancelled,
-    FileTooLarge,
     ImgurError,
     NetworkError,
     RateLimited,
@@ -90,9 +89,10 @@ def _transient(exc: object) -> bool:
 
 
 def _refused_for_content(exc: object) -> bool:
-    """The file itself was refused (its type, size or content), here or by the service: the
-    same request would be refused again."""
-    if isinstance(exc, (UnsupportedFile, FileTooLarge)):
+    """The file itself was refused (its type here, or its content by the service): the same
+    request would be refused again. Not a file over the app's own size setting, which the
+    user can raise."""
+    if isinstance(exc, UnsupportedFile):
         return True
     return (isinstance(exc, ApiError) and not isinstance(exc, (RateLimited, AuthRequired))
             and exc.status in (400, 413, 415))
