@@ -63,8 +63,7 @@ def dispose(queue: UploadQueue, window: MainWindow | None = None) -> None:
     for item in queue.model.items:
         if item.cancel is not None:
             item.cancel.cancel()
-    queue.pool.waitForDone(SETTLE_TIMEOUT_MS)
-    queue.thumb_pool.waitForDone(SETTLE_TIMEOUT_MS)
+    queue.wait_for_workers(SETTLE_TIMEOUT_MS)
     QApplication.processEvents()
     if queue.client is not None:
         queue.client.transport.close()

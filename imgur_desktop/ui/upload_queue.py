@@ -59,7 +59,7 @@ from imgur_desktop.core.messages import describe
 from imgur_desktop.core.models import Album, Image, UploadMeta
 
 from .upload_model import State, UploadItem, UploadListModel
-from .workers import Worker
+from .workers import Worker, yield_cpu
 
 if TYPE_CHECKING:  # not imported at run time: the window opens before requests is loaded
     from imgur_desktop.core.api.v2 import V2Client
@@ -182,6 +182,12 @@ def expand_folder(folder: Path) -> tuple[list[Path], int]:
     return found, skipped
 
 
+# Seconds between two redraws of a row's progress bar (25 a second at most).
+PROGRESS_INTERVAL = 0.04
+# Milliseconds from a row's first drawing to the start of its preview's decoding.
+THUMBNAIL_DELAY_MS = 150
+
+
 def make_thumbnail(item_path: Path | None, data: bytes | None,
                    qimage: QImage | None) -> QImage | None:
     """A small preview read at reduced size: never a full-size decode (runs on a worker)."""
@@ -236,9 +242,15 @@ class UploadQueue(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max(1, concurrency))
         self.thumb_pool = QThreadPool(self)
-        # One: thumbnails are a nicety, and on a two-core machine two decoders at once leave
-        # the list (and the uploads, and a local host) short of a core.
+        # One, and behind everything else (``yield_cpu``): thumbnails are a nicety, and on a
+        # two-core machine a decoder at full speed leaves the uploads (and a local host
+        # checking them) short of a core.
         self.thumb_pool.setMaxThreadCount(1)
+        # Reading a dropped folder and encoding a pasted picture: work an upload waits for.
+        self.prep_pool = QThreadPool(self)
+        self.prep_pool.setMaxThreadCount(1)
+        self.progress_interval = PROGRESS_INTERVAL
+        self._progress_shown: dict[int, float] = {}  # row id -> when its bar was last redrawn
         self.copy_text = copy_text
         self.client: V2Client | None = None
         self.album_target = AlbumTarget()
@@ -251,6 +263,11 @@ class UploadQueue(QObject):
         self._ledger_warned = False
         self._running: dict[int, Worker] = {}
         self._thumbs_asked: set[int] = set()  # rows whose thumbnail was made or is on its way
+        self._thumbs_waiting: list[Worker] = []
+        self._thumb_timer = QTimer(self)
+        self._thumb_timer.setSingleShot(True)
+        self._thumb_timer.setInterval(THUMBNAIL_DELAY_MS)
+        self._thumb_timer.timeout.connect(self._start_thumbnails)
         self._batches: dict[int, _Batch] = {}
         self._next_batch = 1
         self._paused_until: dt.datetime | None = None
@@ -405,7 +422,7 @@ class UploadQueue(QObject):
         worker.signals.finished.connect(done)
         worker.signals.failed.connect(lambda exc: self.message.emit(
             f"{folder.name}: the folder could not be read ({describe(exc)})"))
-        self.thumb_pool.start(worker)
+        self.prep_pool.start(worker)
 
     def add_bytes(self, data: bytes, label: str) -> None:
         item = UploadItem(label=label, data=data, size=len(data))
@@ -435,7 +452,7 @@ class UploadQueue(QObject):
         worker.signals.finished.connect(encoded)
         worker.signals.failed.connect(lambda exc: self.message.emit(
             f"The pasted image could not be queued: {describe(exc)}"))
-        self.thumb_pool.start(worker)
+        self.prep_pool.start(worker)
 
     def add_urls(self, urls: list[str]) -> None:
         self._new_batch([UploadItem(label=u, url=u) for u in urls])
@@ -533,14 +550,27 @@ class UploadQueue(QObject):
 
     # -- running -----------------------------------------------------------------------------
 
+    def wait_for_workers(self, msecs: int) -> None:
+        """Block until the queue's threads are idle (tests, benchmarks, shutdown), previews
+        still waiting for their moment included."""
+        self._thumb_timer.stop()
+        self._start_thumbnails()
+        for pool in (self.pool, self.prep_pool, self.thumb_pool):
+            pool.waitForDone(msecs)
+
     def request_thumbnail(self, item: UploadItem) -> None:
         """Make the row's thumbnail, once, on the thumbnail pool. Asked for by the view for
         the rows it paints, so a batch of hundreds decodes only the images anyone sees."""
         if item.url is not None or item.id in self._thumbs_asked:
             return
         self._thumbs_asked.add(item.id)
-        path, data, qimage = item.path, item.data, item.qimage
-        worker = Worker(lambda _p, _c: make_thumbnail(path, data, qimage), parent=self)
+        path, data, qimage = item.path, item.data, item.qimage  # data is let go once sent
+
+        def job(_p: object, _c: object) -> QImage | None:
+            yield_cpu()
+            return make_thumbnail(path, data, qimage)
+
+        worker = Worker(job, parent=self)
 
         def done(image: object) -> None:
             if isinstance(image, QImage):
@@ -548,7 +578,16 @@ class UploadQueue(QObject):
                 self.model.changed(item, look_only=True)
 
         worker.signals.finished.connect(done)
-        self.thumb_pool.start(worker)
+        # Decoding starts a moment after the row is first drawn: a screenshot's preview costs
+        # a large decode, and a paste's link (a few ms away on a fast host) comes first.
+        self._thumbs_waiting.append(worker)
+        if not self._thumb_timer.isActive():
+            self._thumb_timer.start()
+
+    def _start_thumbnails(self) -> None:
+        waiting, self._thumbs_waiting = self._thumbs_waiting, []
+        for worker in waiting:
+            self.thumb_pool.start(worker)
 
     def _pump(self) -> None:
         if (self.client is None or self._paused_until is not None or self._held_for_sign_in
@@ -659,6 +698,7 @@ class UploadQueue(QObject):
         if item.cancel is not token:
             return False  # an earlier attempt, cancelled; the row was retried since
         self._running.pop(item.id, None)
+        self._progress_shown.pop(item.id, None)
         return item.state is State.UPLOADING
 
     def _progress(self, item: UploadItem, token: CancelToken, sent: int, total: int) -> None:
@@ -666,7 +706,14 @@ class UploadQueue(QObject):
             item.sent, item.total = sent, total
             if item.size is None:
                 item.size = total
-            self.model.changed(item, look_only=True)
+            # News comes per 64 KB sent; the bar is redrawn no more often than the eye can
+            # follow (and the last piece always shows), so a fast upload is not slowed by
+            # repainting its own progress.
+            now = time.monotonic()
+            if (sent >= total
+                    or now - self._progress_shown.get(item.id, 0.0) >= self.progress_interval):
+                self._progress_shown[item.id] = now
+                self.model.changed(item, look_only=True)
 
     def _finished(self, item: UploadItem, token: CancelToken, client: V2Client,
                   image: object) -> None:

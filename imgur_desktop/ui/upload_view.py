@@ -3,17 +3,29 @@ bar while uploading, the state in words, and the row's actions as links on the r
 
 from __future__ import annotations
 
+import math
+from collections import OrderedDict
+
 from PySide6.QtCore import (
     QAbstractItemModel,
     QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QRect,
     QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPalette
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -54,6 +66,42 @@ def actions_of(item: UploadItem) -> tuple[str, ...]:
     return tuple(a for a in actions if a != "retry") if item.final else actions
 
 
+# The option states a row's drawing shows (selection, hover, focus, an active window).
+_LOOK_STATES = (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver
+                | QStyle.StateFlag.State_HasFocus | QStyle.StateFlag.State_Active
+                | QStyle.StateFlag.State_Enabled).value
+DRAWN_ROWS_BYTES = 8 * 1024 * 1024  # about forty rows of a wide window
+
+
+class DrawnRows:
+    """Rows already drawn, by look, least recently used dropped first past a byte budget."""
+
+    def __init__(self, budget: int = DRAWN_ROWS_BYTES) -> None:
+        self._budget = budget
+        self._bytes = 0
+        self._rows: OrderedDict[tuple[object, ...], QPixmap] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> QPixmap | None:
+        pixmap = self._rows.get(key)
+        if pixmap is not None:
+            self._rows.move_to_end(key)
+        return pixmap
+
+    def put(self, key: tuple[object, ...], pixmap: QPixmap) -> None:
+        self._rows[key] = pixmap
+        self._bytes += _bytes_of(pixmap)
+        while self._bytes > self._budget and len(self._rows) > 1:
+            _old, dropped = self._rows.popitem(last=False)
+            self._bytes -= _bytes_of(dropped)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+def _bytes_of(pixmap: QPixmap) -> int:
+    return pixmap.width() * pixmap.height() * 4
+
+
 def human_size(size: int | None) -> str:
     if not size:
         return ""
@@ -68,6 +116,10 @@ def human_size(size: int | None) -> str:
 class UploadDelegate(QStyledItemDelegate):
     actionTriggered = Signal(object, str)
     thumbnailWanted = Signal(object)  # an UploadItem painted without its thumbnail
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._drawn = DrawnRows()
 
     def sizeHint(self, option: QStyleOptionViewItem,
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
@@ -92,6 +144,50 @@ class UploadDelegate(QStyledItemDelegate):
         item = index.data(ItemRole)
         if not isinstance(item, UploadItem):
             return
+        if item.thumbnail is None:
+            self.thumbnailWanted.emit(item)
+        # A row is drawn once per look and then copied: adding a row or scrolling repaints
+        # every row on screen, and drawing them afresh each time held the interpreter lock
+        # long enough to slow the uploads the rows show (docs/performance.md, row 5).
+        key = self._look(item, option)
+        pixmap = self._drawn.get(key)
+        if pixmap is None:
+            pixmap = self._draw_row(item, option)
+            self._drawn.put(key, pixmap)
+        painter.drawPixmap(option.rect.topLeft(), pixmap)
+
+    @staticmethod
+    def _status(item: UploadItem) -> str:
+        if item.state is State.DONE and item.image is not None:
+            return f"Done · {item.image.links.original}"
+        return item.status_text()
+
+    def _look(self, item: UploadItem, option: QStyleOptionViewItem) -> tuple[object, ...]:
+        """Everything the row's drawing depends on: equal looks draw the same pixels."""
+        widget = option.widget
+        thumb = item.thumbnail.cacheKey() if item.thumbnail is not None else 0
+        return (item.id, item.state, item.percent, item.size, item.label, thumb,
+                self._status(item), item.final, int(option.state.value) & _LOOK_STATES,
+                option.rect.width(), option.rect.height(),
+                widget.devicePixelRatioF() if widget else 1.0,
+                option.palette.cacheKey(), option.font.key())
+
+    def _draw_row(self, item: UploadItem, option: QStyleOptionViewItem) -> QPixmap:
+        size = option.rect.size()
+        ratio = option.widget.devicePixelRatioF() if option.widget else 1.0
+        pixmap = QPixmap(math.ceil(size.width() * ratio), math.ceil(size.height() * ratio))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(option.palette.color(QPalette.ColorRole.Base))  # the view's background
+        at_origin = QStyleOptionViewItem(option)
+        at_origin.rect = QRect(0, 0, size.width(), size.height())
+        painter = QPainter(pixmap)
+        try:
+            self._draw(painter, at_origin, item)
+        finally:
+            painter.end()
+        return pixmap
+
+    def _draw(self, painter: QPainter, option: QStyleOptionViewItem, item: UploadItem) -> None:
         style = option.widget.style() if option.widget else QApplication.style()
         style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter,
                             option.widget)
@@ -112,7 +208,6 @@ class UploadDelegate(QStyledItemDelegate):
             painter.drawImage(target, item.thumbnail)
         else:
             painter.fillRect(thumb_rect, palette.color(QPalette.ColorRole.AlternateBase))
-            self.thumbnailWanted.emit(item)
 
         metrics = QFontMetrics(option.font)
         actions = self.action_rects(rect, item, metrics)
@@ -145,9 +240,7 @@ class UploadDelegate(QStyledItemDelegate):
             bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
             style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
         else:
-            status = item.status_text()
-            if item.state is State.DONE and item.image is not None:
-                status = f"Done · {item.image.links.original}"
+            status = self._status(item)
             color = text_color
             if item.state is State.FAILED and not selected:
                 color = QColor(200, 40, 40)

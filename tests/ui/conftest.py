@@ -145,8 +145,7 @@ def quiesce(queue: UploadQueue) -> None:
         if item.cancel is not None:
             item.cancel.cancel()
     queue._timer.stop()
-    queue.pool.waitForDone(20_000)
-    queue.thumb_pool.waitForDone(20_000)
+    queue.wait_for_workers(20_000)
     QApplication.processEvents()
 
 

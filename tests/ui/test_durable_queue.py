@@ -527,5 +527,4 @@ def test_a_new_album_batch_cut_short_gets_its_album_after_the_restart(
 
 
 def quiesce_queue(queue: Any) -> None:
-    queue.pool.waitForDone(20_000)
-    queue.thumb_pool.waitForDone(20_000)
+    queue.wait_for_workers(20_000)

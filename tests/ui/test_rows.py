@@ -3,8 +3,10 @@ delegate, shortcuts on selected rows, the heading, and errors as sentences."""
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from imgur_desktop.app import Application
 from imgur_desktop.core.api.transport import RetryPolicy, Transport
 from imgur_desktop.core.api.v2 import V2Client
-from imgur_desktop.ui.upload_model import State, UploadItem
+from imgur_desktop.ui.upload_model import LookRole, State, UploadItem
 from tests.conftest import HostWithKeys
 from tests.support import images
 from tests.ui.conftest import (
@@ -67,7 +69,8 @@ def test_an_unsupported_file_fails_on_its_own_row_and_the_others_go_on(
     with pytest.raises(KeyError):
         app.window.view.action_point(1, "retry")  # refused for what it is: Retry cannot help
     app.queue.retry(bad)
-    assert bad.state is State.FAILED and bad.error == UNSUPPORTED
+    assert bad.state is State.FAILED
+    assert bad.error == UNSUPPORTED
 
 
 def test_an_image_the_host_refuses_offers_no_retry(
@@ -77,7 +80,8 @@ def test_an_image_the_host_refuses_offers_no_retry(
     drop(app.window.drop_zone, file_mime(cut))
     (item,) = wait_finished(qtbot, app.model, 1)
     assert item.state is State.FAILED
-    assert item.error is not None and "corrupt or incomplete" in item.error
+    assert item.error is not None
+    assert "corrupt or incomplete" in item.error
     assert item.final
     with pytest.raises(KeyError):
         app.window.view.action_point(0, "retry")
@@ -87,6 +91,7 @@ def test_an_image_the_host_refuses_offers_no_retry(
 def test_progress_climbs_to_100_percent_and_the_row_is_done(
         qtbot: QtBot, app: Application, tmp_path: Path) -> None:
     path = write(tmp_path, "big.bmp", images.raster("BMP", (1024, 1024)))  # 3 MB
+    app.queue.progress_interval = 0.0  # every piece's news redraws the row (see below)
     seen: list[tuple[State, int]] = []
 
     def record(top: QModelIndex, _bottom: QModelIndex, _roles: object = None) -> None:
@@ -104,6 +109,8 @@ def test_progress_climbs_to_100_percent_and_the_row_is_done(
     assert item.percent == 100
     assert item.size is not None
     assert item.size >= path.stat().st_size
+    # The preview is decoded a moment after the row is first drawn (THUMBNAIL_DELAY_MS).
+    qtbot.waitUntil(lambda: item.thumbnail is not None, timeout=10_000)
     assert item.thumbnail is not None
     assert max(item.thumbnail.width(), item.thumbnail.height()) <= 48
 
@@ -139,6 +146,41 @@ def test_cancel_mid_upload_stops_it_and_the_host_keeps_nothing(
     qtbot.waitUntil(lambda: app.model.items[-1].state is State.DONE, timeout=UPLOAD_TIMEOUT)
     assert count_images(host) == before + 1
 
+
+
+def test_progress_redraws_the_row_no_more_than_25_times_a_second(
+        qtbot: QtBot, app: Application, tmp_path: Path) -> None:
+    """News comes for every 64 KB sent; the row is redrawn for the first, then at most every
+    ``progress_interval``, and for the last piece: a fast upload is not slowed by repainting
+    its own bar, and the bar still reaches 100%."""
+    path = write(tmp_path, "big.bmp", images.raster("BMP", (1024, 1024)))  # 3 MB: 48 pieces
+    news: list[int] = []
+    redraws: list[tuple[float, int]] = []
+    app.queue.progress_interval = 0.04
+    handle = app.queue._progress
+
+    def counting(item: UploadItem, token: object, sent: int, total: int) -> None:
+        news.append(sent)
+        handle(item, token, sent, total)  # type: ignore[arg-type]
+
+    app.queue._progress = counting  # type: ignore[method-assign]
+
+    def record(top: QModelIndex, _bottom: QModelIndex, roles: object = None) -> None:
+        item = app.model.item_at(top.row())
+        if item.state is State.UPLOADING and roles and LookRole in roles:  # type: ignore[operator]
+            redraws.append((time.monotonic(), item.percent))
+
+    app.model.dataChanged.connect(record)
+    started = time.monotonic()
+    drop(app.window.drop_zone, file_mime(path))
+    wait_done(qtbot, app.model, 1)
+    elapsed = time.monotonic() - started
+    assert len(news) >= 40  # the worker reported every piece
+    assert redraws[-1][1] == 100  # the last piece is always shown
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(redraws[:-1])]
+    assert all(gap >= 0.04 for gap in gaps), gaps
+    assert len(redraws) <= elapsed / 0.04 + 2
+    assert len(redraws) < len(news) / 2
 
 def test_cancel_then_retry_at_once_ends_done(qtbot: QtBot, start_app, make_host,  # type: ignore[no-untyped-def]
                                              tmp_path: Path) -> None:
