@@ -210,6 +210,24 @@ class _Collector:
             self.spool.remove()
 
 
+_PLAIN_MULTIPART = "multipart/form-data; boundary="
+
+
+def _content_type(value: str) -> tuple[bytes, dict[bytes, bytes]]:
+    """The media type and its options. The header every client sends for an upload (an
+    unquoted token boundary) is read directly; anything else by the full parser."""
+    if value.startswith(_PLAIN_MULTIPART):
+        boundary = value[len(_PLAIN_MULTIPART):]
+        if boundary and boundary.isascii() and all(c in _TOKEN_CHARS for c in boundary):
+            return b"multipart/form-data", {b"boundary": boundary.encode("ascii")}
+    return parse_options_header(value or "")
+
+
+# RFC 7230 token characters, what an unquoted boundary is made of.
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789"
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
 @functools.lru_cache(maxsize=256)
 def _disposition(value: bytes) -> tuple[bytes, dict[bytes, bytes]]:
     """``parse_options_header`` of a part's Content-Disposition: the same few come with every
@@ -320,7 +338,7 @@ async def read_upload_body(
     text_limit: int,
 ) -> UploadBody:
     """Parse an upload body from ``chunks``; raises BodyTooLarge or BadBody."""
-    media_type, options = parse_options_header(content_type or "")
+    media_type, options = _content_type(content_type)
     col = _Collector(tmp_dir, file_limit, text_limit)
     try:
         if media_type == b"multipart/form-data":

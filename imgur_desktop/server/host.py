@@ -4,14 +4,14 @@ pipeline of an API call (format, parameters, signature, credits, error body, rat
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
+import queue
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import jinja2
@@ -108,6 +108,81 @@ def _is_oauth_signed(request: Request, params: Mapping[str, str]) -> bool:
     return auth.lower().startswith("oauth ") or "oauth_signature" in params
 
 
+class UploadThreads:
+    """The threads uploads are checked and stored on, and the one hand-off to them and back.
+
+    Uploads are the host's busy path, and its event loop holds the interpreter lock most of the
+    time: every Python call the loop makes to hand a job over delays the threads it hands to.
+    ``loop.run_in_executor`` costs about twenty (an executor future, a work item, an asyncio
+    future chained to it); here a job is one queue put and its answer one
+    ``call_soon_threadsafe``. Threads start as jobs come, up to ``size``."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    async def run(self, fn: Callable[..., T], /, *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def job() -> None:
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # handed back to the awaiting task
+                _answer(loop, _settle_error, future, exc)
+            else:
+                _answer(loop, _settle, future, result)
+
+        self._jobs.put(job)
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+            elif len(self._threads) < self._size:
+                thread = threading.Thread(target=self._work, daemon=True,
+                                          name=f"upload_{len(self._threads)}")
+                self._threads.append(thread)
+                thread.start()
+        return await future
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            job()
+            with self._lock:
+                self._idle += 1
+
+    def stop(self) -> None:
+        """Let the jobs queued finish, then end the threads."""
+        with self._lock:
+            threads = list(self._threads)
+        for _ in threads:
+            self._jobs.put(None)
+        for thread in threads:
+            thread.join()
+
+
+def _answer(loop: asyncio.AbstractEventLoop, settle: Callable[..., None], *args: object) -> None:
+    try:
+        loop.call_soon_threadsafe(settle, *args)
+    except RuntimeError:  # the loop closed while the job ran (the server is stopping)
+        logger.debug("an upload finished after the server stopped")
+
+
+def _settle(future: asyncio.Future[T], result: T) -> None:
+    if not future.done():  # the request may have been cancelled meanwhile
+        future.set_result(result)
+
+
+def _settle_error(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+
+
 class Host:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
@@ -131,19 +206,16 @@ class Host:
             loader=jinja2.PackageLoader("imgur_desktop.server", "templates"),
             autoescape=True,
         )
-        # Uploads get threads of their own: a plain executor costs the event loop less per call
-        # than anyio's pool (no limiter, no cancel scope), and uploads are the busy path.
-        self._upload_threads = ThreadPoolExecutor(UPLOAD_THREADS, thread_name_prefix="upload")
+        self._upload_threads = UploadThreads(UPLOAD_THREADS)
         self.sweep()
 
     async def in_upload_thread(self, fn: Callable[..., T], /, *args: object) -> T:
         """``fn(*args)`` on one of the upload threads."""
-        return await asyncio.get_running_loop().run_in_executor(
-            self._upload_threads, functools.partial(fn, *args))
+        return await self._upload_threads.run(fn, *args)
 
     def close(self) -> None:
         """After the server has stopped: let uploads in progress finish, close the database."""
-        self._upload_threads.shutdown(wait=True)
+        self._upload_threads.stop()
         self.storage.close()
 
     # -- housekeeping ----------------------------------------------------------------------

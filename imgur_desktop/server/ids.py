@@ -21,12 +21,23 @@ def random_id(length: int) -> str:
     return chars[:length].decode("ascii")
 
 
+IMAGE_HASH_LENGTH = 7  # 5 characters in 2011, 7 by 2015
+DELETE_HASH_LENGTH = 15
+
+
 def image_hash() -> str:
-    return random_id(7)  # 5 characters in 2011, 7 by 2015
+    return random_id(IMAGE_HASH_LENGTH)
+
+
+def image_and_delete_hash() -> tuple[str, str]:
+    """Both of a new image's ids from one read of the random source (an upload's thread lets
+    go of the interpreter lock for each read)."""
+    both = random_id(IMAGE_HASH_LENGTH + DELETE_HASH_LENGTH)
+    return both[:IMAGE_HASH_LENGTH], both[IMAGE_HASH_LENGTH:]
 
 
 def delete_hash() -> str:
-    return random_id(15)
+    return random_id(DELETE_HASH_LENGTH)
 
 
 def album_id() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,13 @@ MAX_COUNT = 100
 
 
 def v2_datetime(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch))
+    return _v2_second(int(epoch))
+
+
+@functools.lru_cache(maxsize=64)
+def _v2_second(second: int) -> str:
+    # Uploads answered in the same second share it: formatting is most of an answer's cost.
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
 
 
 def text_or_none(value: str | None) -> str | None:

@@ -11,6 +11,7 @@ import base64
 import binascii
 import contextlib
 import os
+import sqlite3
 import tempfile
 import time
 import urllib.error
@@ -196,16 +197,21 @@ def _new_hash(host: Host) -> str:
     return hash_
 
 
-def _write_durably(host: Host, data: bytes) -> tuple[str, str]:
-    """``data`` in a new temporary file whose bytes are on disk (fsynced); its image hash and
-    path. Plain ``os`` calls on strings: each system call here lets the event loop take the
-    interpreter lock, and getting it back can wait for the loop's next pause."""
+def _write_durably(host: Host, data: bytes, ext: str) -> tuple[str, str, str]:
+    """``data`` in a new file at its final place, its bytes on disk (fsynced) before any row
+    names it: the image's hash, delete hash and path.
+
+    The file is created with ``O_EXCL`` under its hash: a hash whose file exists is taken (an
+    image's file exists as long as its row does, and any file left without a row is swept at
+    start), so no query is needed, and no temporary name and rename. Until its row exists the
+    file is served to no one (``Pages.file`` looks the row up first). Plain ``os`` calls on
+    strings: each system call here lets the event loop take the interpreter lock, and getting
+    it back can wait for the loop's next pause."""
     while True:
-        hash_ = _new_hash(host)
-        # Named after the hash: two uploads drawing the same hash at once collide here.
-        temp = os.path.join(host.tmp_dir_str, f"image-{hash_}")
+        hash_, deletehash = ids.image_and_delete_hash()
+        path = host.image_file(hash_, ext)
         try:
-            fd = os.open(temp, _NEW_FILE, 0o600)
+            fd = os.open(path, _NEW_FILE, 0o600)
         except FileExistsError:
             continue
         break
@@ -218,9 +224,9 @@ def _write_durably(host: Host, data: bytes) -> tuple[str, str]:
         finally:
             os.close(fd)
     except BaseException:
-        _remove(temp)
+        _remove(path)
         raise
-    return hash_, temp
+    return hash_, deletehash, path
 
 
 def _remove(path: str) -> None:
@@ -251,18 +257,27 @@ def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageR
         raise ApiError(400, str(exc)) from None
 
     # The bytes are on disk before any record points at them.
-    if isinstance(src, bytes):
-        hash_, temp = _write_durably(host, src)
-        size = len(src)
-    else:
-        hash_, temp, size = _new_hash(host), str(src), _sync_file(src)
-        if src in work:
-            work.remove(src)  # renamed below: nothing left to clean up there
+    while isinstance(src, bytes):
+        hash_, deletehash, path = _write_durably(host, src, fmt.ext)
+        row = _row(call, body, hash_, deletehash, fmt, inspected, len(src))
+        try:
+            host.storage.insert_image(row)
+        except sqlite3.IntegrityError:
+            _remove(path)  # a row without its file holds that hash: draw another
+            continue
+        except BaseException:
+            _remove(path)
+            raise
+        return row
+    # A big upload is already a file (spooled as it arrived): synced, then moved into place.
+    hash_, size = _new_hash(host), _sync_file(src)
+    if src in work:
+        work.remove(src)  # renamed below: nothing left to clean up there
     try:
-        row = _row(call, body, hash_, fmt, inspected, size)
-        os.replace(temp, host.image_file(hash_, fmt.ext))
+        row = _row(call, body, hash_, ids.delete_hash(), fmt, inspected, size)
+        os.replace(src, host.image_file(hash_, fmt.ext))
     except BaseException:
-        _remove(temp)
+        _remove(str(src))
         raise
     # Thumbnails are made when first asked for (``Thumbnails.get``), not here: an upload is
     # its checked bytes and its row.
@@ -274,11 +289,11 @@ def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageR
     return row
 
 
-def _row(call: Call, body: UploadBody, hash_: str, fmt: ImageFormat, inspected: Inspected,
-         size: int) -> ImageRow:
+def _row(call: Call, body: UploadBody, hash_: str, deletehash: str, fmt: ImageFormat,
+         inspected: Inspected, size: int) -> ImageRow:
     user = call.user
     return ImageRow(
-        hash=hash_, deletehash=ids.delete_hash(), user_id=None if user is None else user.id,
+        hash=hash_, deletehash=deletehash, user_id=None if user is None else user.id,
         name=call.params.get("name") or body.image_filename or None,
         title=call.params.get("title") or None, caption=call.params.get("caption") or None,
         mime=fmt.mime, ext=fmt.ext, animated=inspected.animated, width=inspected.width,
@@ -296,7 +311,9 @@ def _check_key(host: Host, call: Call) -> None:
 
 async def upload(host: Host, request: Request, *, account: bool) -> Response:
     stream = BodyStream(request)
-    call = await host.new_call(request, dict(request.query_params))
+    # Most uploads have no query string: skip building Starlette's parsed copy of it.
+    query = dict(request.query_params) if request.scope.get("query_string") else {}
+    call = await host.new_call(request, query)
     body: UploadBody | None = None
     work: list[Path] = []
     limit = host.config.max_upload_bytes

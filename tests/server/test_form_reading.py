@@ -242,3 +242,25 @@ def test_multipart_field_with_a_delimiter_like_line(shared_host: HostWithKeys) -
     assert item["caption"] == caption
     assert item["name"] == "c.png"
     assert (item["width"], item["height"]) == (30, 30)
+
+
+@pytest.mark.parametrize("value", [
+    "multipart/form-data; boundary=------------------------d74496d66958873e",
+    "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW",
+    "multipart/form-data; boundary=a'b+c_d.e~f",
+    'multipart/form-data; boundary="quoted boundary"',
+    "multipart/form-data; boundary=abc; charset=utf-8",
+    "multipart/form-data; charset=utf-8; boundary=abc",
+    "multipart/form-data; boundary=",
+    "multipart/form-data; boundary=über",
+    "Multipart/Form-Data; Boundary=abc",
+    "application/x-www-form-urlencoded",
+    "image/png",
+    "",
+])
+def test_the_usual_content_type_is_read_as_the_full_parser_reads_it(value: str) -> None:
+    # forms._content_type reads "multipart/form-data; boundary=<token>" itself and hands
+    # everything else to python-multipart: both must always agree.
+    from imgur_desktop.server.forms import _content_type
+
+    assert _content_type(value) == parse_options_header(value)

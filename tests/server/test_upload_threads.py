@@ -1,0 +1,78 @@
+"""The host's upload threads: jobs run off the event loop, answers and errors come back to
+the awaiting task, no more threads than asked for, and stopping lets queued jobs finish."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from imgur_desktop.server.host import UploadThreads
+
+
+def test_results_and_errors_come_back_from_other_threads() -> None:
+    threads = UploadThreads(2)
+    loop_thread: list[int] = []
+
+    def where(n: int) -> tuple[int, int]:
+        return n * n, threading.get_ident()
+
+    def fails() -> None:
+        raise ValueError("a bad image")
+
+    async def main() -> None:
+        loop_thread.append(threading.get_ident())
+        squares = await asyncio.gather(*(threads.run(where, n) for n in range(20)))
+        assert [s for s, _ in squares] == [n * n for n in range(20)]
+        assert loop_thread[0] not in {t for _, t in squares}  # never on the event loop
+        with pytest.raises(ValueError, match="a bad image"):
+            await threads.run(fails)
+
+    asyncio.run(main())
+    threads.stop()
+
+
+def test_no_more_threads_than_the_size_and_they_run_at_once() -> None:
+    threads = UploadThreads(3)
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def busy() -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+
+    async def main() -> None:
+        await asyncio.gather(*(threads.run(busy) for _ in range(12)))
+
+    started = time.monotonic()
+    asyncio.run(main())
+    assert most == 3
+    assert len(threads._threads) == 3
+    assert time.monotonic() - started < 12 * 0.05  # they overlapped
+    threads.stop()
+    assert not any(t.is_alive() for t in threads._threads)
+
+
+def test_a_cancelled_request_does_not_break_the_thread_that_served_it() -> None:
+    threads = UploadThreads(1)
+    release = threading.Event()
+
+    async def main() -> int:
+        slow = asyncio.ensure_future(threads.run(release.wait))
+        await asyncio.sleep(0.01)
+        slow.cancel()  # the client went away mid-upload
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        return await threads.run(lambda: 42)  # the same thread serves the next one
+
+    assert asyncio.run(main()) == 42
+    threads.stop()
