@@ -146,6 +146,14 @@ class UploadDelegate(QStyledItemDelegate):
             return
         if item.thumbnail is None:
             self.thumbnailWanted.emit(item)
+        if item.state is State.UPLOADING:
+            # Its look changes with every redraw of its bar: a copy would never be used.
+            painter.save()
+            try:
+                self._draw(painter, option, item)
+            finally:
+                painter.restore()
+            return
         # A row is drawn once per look and then copied: adding a row or scrolling repaints
         # every row on screen, and drawing them afresh each time held the interpreter lock
         # long enough to slow the uploads the rows show (docs/performance.md, row 5).

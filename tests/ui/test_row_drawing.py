@@ -42,18 +42,24 @@ def test_unchanged_rows_are_copied_and_a_changed_row_is_drawn_again(qtbot: QtBot
     drawn = _count_draws(view)
     view.viewport().repaint()
     assert drawn == []  # all eight already drawn by the first paint
-    items[3].state = State.UPLOADING
-    items[3].sent, items[3].total = 40, 100
+    items[3].state = State.FAILED
+    items[3].error = "The service is busy"
     model.changed(items[3])
     view.viewport().repaint()
     assert drawn == ["shot-3.png"]
-    items[3].sent = 60  # a new percentage is a new look
-    model.changed(items[3], look_only=True)
+    items[3].error = "The service is down"  # other words are a new look
+    model.changed(items[3])
     view.viewport().repaint()
     assert drawn == ["shot-3.png", "shot-3.png"]
     view.selectionModel().select(model.index(5), view.selectionModel().SelectionFlag.Select)
     view.viewport().repaint()
     assert drawn[2:] == ["shot-5.png"]  # a selected row looks different
+    items[6].state = State.UPLOADING  # a bar that moves is drawn straight, never kept
+    items[6].sent, items[6].total = 40, 100
+    model.changed(items[6])
+    view.viewport().repaint()
+    view.viewport().repaint()
+    assert drawn[3:] == []
 
 
 def test_the_copy_shows_what_drawing_afresh_shows(qtbot: QtBot) -> None:
