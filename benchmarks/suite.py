@@ -31,7 +31,7 @@ class Sizes:
 
 
 FULL = Sizes(batch_files=200, batch_file_bytes=1 * MB, batch_rounds=2,
-             big_file_bytes=200 * MB, gui_uploads=200, startup_reps=7, paste_reps=9,
+             big_file_bytes=200 * MB, gui_uploads=200, startup_reps=11, paste_reps=21,
              host_uploads=400, host_clients=4, history_rows=100_000,
              album_images=1000, album_reps=3)
 QUICK = Sizes(batch_files=12, batch_file_bytes=64 * 1024, batch_rounds=1,
