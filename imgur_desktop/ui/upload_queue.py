@@ -159,6 +159,7 @@ class _Batch:
     album_tries: int = 0  # failed attempts at making or filling the album, in a row
     ledger_id: str | None = None  # its row in the ledger's batches (when it has an album)
     earlier: list[str] = field(default_factory=list)  # hashes sent before a restart
+    copied_at: float = -1e9  # time.monotonic() of the last copy of its links
 
 
 def expand_folder(folder: Path) -> tuple[list[Path], int]:
@@ -186,6 +187,8 @@ def expand_folder(folder: Path) -> tuple[list[Path], int]:
 PROGRESS_INTERVAL = 0.04
 # Milliseconds from a row's first drawing to the start of its preview's decoding.
 THUMBNAIL_DELAY_MS = 150
+# Seconds between two copies of a batch's links while it is still uploading.
+COPY_INTERVAL = 0.25
 
 
 def make_thumbnail(item_path: Path | None, data: bytes | None,
@@ -264,6 +267,10 @@ class UploadQueue(QObject):
         self._running: dict[int, Worker] = {}
         self._thumbs_asked: set[int] = set()  # rows whose thumbnail was made or is on its way
         self._thumbs_waiting: list[Worker] = []
+        self._copies_due: set[int] = set()  # batches whose links wait for their next copy
+        self._copy_timer = QTimer(self)
+        self._copy_timer.setSingleShot(True)
+        self._copy_timer.timeout.connect(self._copy_due)
         self._thumb_timer = QTimer(self)
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.setInterval(THUMBNAIL_DELAY_MS)
@@ -911,10 +918,26 @@ class UploadQueue(QObject):
             self.linksCopied.emit(text)
 
     def _copy_batch_links(self, batch_id: int) -> None:
+        """The batch's links so far to the clipboard: at once for its first and its last
+        upload, and in between at most every COPY_INTERVAL seconds. A clipboard rewritten for
+        each of two hundred uploads fills a clipboard manager's history with near-copies, and
+        costs the window a longer text each time."""
         batch = self._batches.get(batch_id)
         if batch is None or batch.album.kind == "new":
             return  # a new album's link is copied when the album exists
+        wait = batch.copied_at + COPY_INTERVAL - time.monotonic()
+        if wait > 0 and not all(i.state.finished for i in batch.items):
+            self._copies_due.add(batch_id)
+            if not self._copy_timer.isActive():
+                self._copy_timer.start(max(1, int(wait * 1000)))
+            return
+        self._copies_due.discard(batch_id)
+        batch.copied_at = time.monotonic()
         self._copy(self.links_of([i for i in batch.items if i.state is State.DONE]))
+
+    def _copy_due(self) -> None:
+        for batch_id in list(self._copies_due):
+            self._copy_batch_links(batch_id)
 
     def _after_item(self, item: UploadItem) -> None:
         batch = self._batches.get(item.batch)

@@ -3,6 +3,8 @@ album's link; the destination bar and its layout picker."""
 
 from __future__ import annotations
 
+import itertools
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from imgur_desktop.core.models import Album
 from imgur_desktop.ui.destination_bar import NEW_ALBUM
 from imgur_desktop.ui.layout_picker import LayoutPicker
 from imgur_desktop.ui.upload_model import State
-from imgur_desktop.ui.upload_queue import AlbumTarget
+from imgur_desktop.ui.upload_queue import COPY_INTERVAL, AlbumTarget
 from tests.conftest import HostWithKeys
 from tests.support import images
 from tests.support.browser import Tokens, signed_session
@@ -86,6 +88,28 @@ def test_two_files_in_one_drop_copy_both_links_one_per_line(
     assert second.image
     assert clipboard_text() == f"{first.image.links.original}\n{second.image.links.original}"
     assert app.window.status_text.text() == "2 links copied"
+
+
+def test_a_big_drop_copies_its_links_at_first_at_last_and_seldom_between(
+        qtbot: QtBot, app: Application, tmp_path: Path) -> None:
+    """The first link is on the clipboard at once, the whole batch's when the last upload is
+    done, and in between the clipboard is rewritten at most every COPY_INTERVAL seconds, not
+    once per upload (a clipboard manager would keep every one)."""
+    files = [write(tmp_path, f"shot{n}.png", unique_png()) for n in range(12)]
+    copies: list[tuple[float, str]] = []
+    app.queue.linksCopied.connect(lambda text: copies.append((time.monotonic(), text)))
+    started = time.monotonic()
+    drop(app.window.drop_zone, file_mime(*files))
+    items = wait_done(qtbot, app.model, 12)
+    qtbot.waitUntil(lambda: bool(copies) and copies[-1][1].count("\n") == 11)
+    elapsed = time.monotonic() - started
+    links = "\n".join(i.image.links.original for i in items if i.image)
+    assert copies[0][1].count("\n") == 0  # the first upload's link alone, at once
+    assert copies[-1][1] == links == clipboard_text()
+    assert len(copies) < 12
+    assert len(copies) <= 2 + elapsed / COPY_INTERVAL
+    between = [b[0] - a[0] for a, b in itertools.pairwise(copies[:-1])]
+    assert all(gap >= COPY_INTERVAL * 0.9 for gap in between), between
 
 
 def test_auto_copy_off_leaves_the_clipboard_alone(qtbot: QtBot, app: Application,
