@@ -29,6 +29,7 @@ from imgur_desktop import __version__
 
 from ..cancel import CancelToken
 from ..errors import BadFile, BadResponse, Cancelled, NetworkError
+from .deadlines import ANSWERS, Deadline
 from .ratelimit import RateLimitState
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ class _AnswerWatch:
 
     The read timeout bounds each wait for bytes; a server that drips a byte every few seconds
     never trips it and could hold a call for days. When the deadline passes, the socket is shut
-    down from a timer thread, which ends the blocked read at once.
+    down from the deadlines thread (``deadlines.ANSWERS``), which ends the blocked read at once.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -117,17 +118,15 @@ class _AnswerWatch:
         self.expired = False
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
-        self._timer: threading.Timer | None = None
+        self._deadline: Deadline | None = None
         self._over = False
 
     def arm(self, sock: socket.socket) -> None:
         with self._lock:
-            if self._over or self._timer is not None:
+            if self._over or self._deadline is not None:
                 return
             self._sock = sock
-            self._timer = threading.Timer(self.seconds, self._expire)
-            self._timer.daemon = True
-            self._timer.start()
+            self._deadline = ANSWERS.at(time.monotonic() + self.seconds, self._expire)
 
     def _expire(self) -> None:
         with self._lock:
@@ -141,8 +140,9 @@ class _AnswerWatch:
         with self._lock:
             self._over = True
             self._sock = None
-            if self._timer is not None:
-                self._timer.cancel()
+            deadline, self._deadline = self._deadline, None
+        if deadline is not None:
+            ANSWERS.cancel(deadline)
 
 
 _watching = threading.local()  # the calling thread's _AnswerWatch, while a call is under way
