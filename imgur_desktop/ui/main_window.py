@@ -31,6 +31,7 @@ from imgur_desktop.core.settings import Settings
 
 from .destination_bar import DestinationBar
 from .drop_zone import DropZone
+from .first_paint import AfterFirstPaint
 from .upload_model import LookRole, State, UploadItem, UploadListModel
 
 # What the first paint does not show is built, and its module imported, when first needed:
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
     from .upload_view import UploadView
 
 HISTORY_TAB, IMAGES_TAB, ALBUMS_TAB = 1, 2, 3
+# Milliseconds after the first paint before the upload list is built (the app looks its
+# service up and builds the upload engine in between).
+PREBUILD_VIEW_MS = 300
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.gif *.apng *.tif *.tiff *.bmp *.pdf *.xcf);;"
                 "All files (*)")
 EMPTY_TEXT = "Nothing uploaded yet. Drop images here or press Ctrl+V."
@@ -161,6 +165,14 @@ class MainWindow(QMainWindow):
         geometry = qsettings.value("main/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        # The upload list is built once the window is on screen and has settled, before a drop
+        # needs it: its module and first layout cost tens of milliseconds, which the first drop
+        # would otherwise spend with the window frozen.
+        self._prebuild = AfterFirstPaint(
+            self, lambda: QTimer.singleShot(PREBUILD_VIEW_MS, self, self._prebuild_view))
+
+    def _prebuild_view(self) -> None:
+        self.view  # noqa: B018 (the property builds it)
 
     @property
     def view(self) -> UploadView:

@@ -12,7 +12,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from imgur_desktop.app import Application
 
 # Run in the app's own process: at the first paint (the probe the benchmark uses), write what is
 # loaded, then let the probe print its line and quit.
@@ -68,3 +73,13 @@ def test_the_first_paint_needs_no_qt_enums_and_no_engine(tmp_path: Path) -> None
     # PySide6 builds every enum of the Qt namespace on its first use: ~18 ms.
     assert loaded["qt_namespace"] is False, "the window used Qt.<enum> before its first paint"
     assert sorted(modules.intersection(LATER)) == []
+
+
+def test_the_upload_list_is_built_after_the_first_paint_before_any_drop(
+        qtbot: QtBot, start_app: Callable[..., Application]) -> None:
+    """Not before the first paint (above), but soon after, while the window is idle: the first
+    drop then finds it built instead of freezing the window to build it."""
+    app = start_app()
+    assert app.model.rowCount() == 0
+    qtbot.waitUntil(lambda: app.window._view is not None, timeout=5_000)
+    assert app.window.stack.currentWidget() is app.window.empty  # still the empty list's words
