@@ -4,6 +4,7 @@ pipeline of an API call (format, parameters, signature, credits, error body, rat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import queue
@@ -122,6 +123,7 @@ class UploadThreads:
         self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._idle = 0
+        self._stopped = False
         self._lock = threading.Lock()
 
     async def run(self, fn: Callable[..., T], /, *args: object) -> T:
@@ -136,16 +138,25 @@ class UploadThreads:
             else:
                 _answer(loop, _settle, future, result)
 
-        self._jobs.put(job)
         with self._lock:
+            if self._stopped:
+                raise RuntimeError("the upload threads were stopped")
+            self._jobs.put(job)
             if self._idle:
                 self._idle -= 1
             elif len(self._threads) < self._size:
                 thread = threading.Thread(target=self._work, daemon=True,
                                           name=f"upload_{len(self._threads)}")
-                self._threads.append(thread)
                 thread.start()
-        return await future
+                self._threads.append(thread)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # The request was cancelled (the server is stopping): the job goes on, and its
+            # caller cleans up its files after it, so the cancel waits for the job to end.
+            with contextlib.suppress(BaseException):
+                await future
+            raise
 
     def _work(self) -> None:
         while True:
@@ -157,8 +168,9 @@ class UploadThreads:
                 self._idle += 1
 
     def stop(self) -> None:
-        """Let the jobs queued finish, then end the threads."""
+        """Let the jobs queued finish, then end the threads; no job is taken after."""
         with self._lock:
+            self._stopped = True
             threads = list(self._threads)
         for _ in threads:
             self._jobs.put(None)

@@ -137,7 +137,6 @@ def check_png(read: Callable[[int], bytes], *, max_pixels: int) -> PngInfo:
     metadata = Metadata()
     idat_state = "before"  # before -> inside -> after: the IDAT chunks must be consecutive
     have_palette = False
-    animated = False
     first = True
     while True:
         length, ctype = struct.unpack(">I4s", exactly(8))
@@ -147,6 +146,7 @@ def check_png(read: Callable[[int], bytes], *, max_pixels: int) -> PngInfo:
             raise PngDamaged("IHDR is not the first chunk")
         first = False
         if ctype == b"IDAT":
+            metadata.data_seen = True
             if idat_state == "after" or rows is None:
                 raise PngDamaged("IDAT chunks are split or misplaced")
             if colour == 3 and not have_palette:
@@ -182,15 +182,13 @@ def check_png(read: Callable[[int], bytes], *, max_pixels: int) -> PngInfo:
             raise PngDamaged(str(exc)) from None
         if ctype == b"PLTE":
             have_palette = True
-        elif ctype == b"acTL":
-            animated = struct.unpack(">I", head[:4])[0] > 1
         elif ctype == b"IEND":
             break
     if rows is None or idat_state == "before":
         raise PngDamaged("no image data")
     if not inflater.eof or rows.seen != rows.expected:
         raise PngDamaged("the image data ends early")
-    return PngInfo(width, height, animated)
+    return PngInfo(width, height, metadata.animated)
 
 
 def _header(head: bytes, length: int, max_pixels: int) -> tuple[int, int, int, _Rows]:

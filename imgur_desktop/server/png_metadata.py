@@ -20,7 +20,6 @@ _MIN_LENGTH = {b"gAMA": 4, b"cHRM": 32, b"sRGB": 1, b"pHYs": 9, b"acTL": 8, b"fc
 HEAD = 32  # bytes of a chunk's start that ``Metadata.chunk`` needs (fcTL's fields)
 _TEXT_LIMIT = 1024 * 1024  # one compressed text or profile, inflated
 _TEXT_MEMORY = 64 * _TEXT_LIMIT  # all text of a file
-_HEADER_LIMIT = 4096  # keyword, language and translated keyword of a text chunk
 _COMPRESSED_TEXT = frozenset({b"iCCP", b"zTXt", b"iTXt"})
 _ZLIB_ERROR = cast("type[Exception]", zlib_ng.error)  # its stub says an instance
 
@@ -29,14 +28,26 @@ class MetadataDamaged(Exception):
     """An ancillary chunk breaks its rules; the text says which, for logs."""
 
 
+# What comes before a text chunk's compressed (or stored) part: "nul" ends a field, "byte" is
+# one byte (a method or a flag). Pillow finds each NUL wherever it is, however long the field.
+_HEADERS: dict[bytes, tuple[str, ...]] = {
+    b"iCCP": ("nul", "byte"),  # profile name, compression method
+    b"zTXt": ("nul", "byte"),  # keyword, compression method
+    b"iTXt": ("nul", "byte", "byte", "nul", "nul"),  # keyword, flag, method, language, key
+}
+
+
 class _CompressedText:
-    """One iCCP, zTXt or iTXt chunk, fed piece by piece: finds where its compressed part starts
-    and inflates that with a bounded output. A stream that does not inflate is ignored (no text,
-    as a decoder does); one that inflates too far is refused."""
+    """One iCCP, zTXt or iTXt chunk, fed piece by piece: reads its header as it streams by
+    (never holding it), then inflates the compressed part with a bounded output. A stream that
+    does not inflate is ignored (no text, as a decoder does); one that inflates too far, or a
+    compression method nobody knows, is refused."""
 
     def __init__(self, ctype: bytes) -> None:
         self._ctype = ctype
-        self._head = b""
+        self._steps = _HEADERS[ctype]
+        self._step = 0
+        self._bytes: list[int] = []  # the header's one-byte fields, in order
         self._inflater: zlib_ng._Decompress | None = None
         self._mode = "header"  # then "inflate", "stored" (an iTXt's plain text) or "skip"
         self.text = 0  # bytes of text it holds, for the file's total
@@ -47,67 +58,47 @@ class _CompressedText:
         elif self._mode == "stored":
             self.text += len(piece)
         elif self._mode == "header":
-            self._head += piece
-            start = self._compressed_start()
-            if start is None:
-                if len(self._head) > _HEADER_LIMIT:
-                    self._header_too_long()
-                return
-            rest, self._head = self._head[start:], b""
-            self.feed(rest)
+            pos = 0
+            while self._step < len(self._steps) and pos < len(piece):
+                if self._steps[self._step] == "nul":
+                    end = piece.find(b"\0", pos)
+                    if end < 0:
+                        return  # the field goes on in the next piece
+                    pos = end + 1
+                else:
+                    self._bytes.append(piece[pos])
+                    pos += 1
+                self._step += 1
+            if self._step == len(self._steps):
+                self._header_read()
+                if pos < len(piece):
+                    self.feed(piece[pos:])
 
-    def finish(self) -> None:
-        if self._mode == "header":
-            self._compressed_start(ended=True)
-
-    def _compressed_start(self, *, ended: bool = False) -> int | None:
-        """Where the compressed (or stored) part begins, once the header is all here; the
-        inflater is made then. None while more is needed."""
-        head = self._head
+    def _header_read(self) -> None:
         if self._ctype == b"iTXt":
-            # keyword NUL, flag, method, language NUL, translated keyword NUL, text
-            nul = head.find(b"\0")
-            if nul < 0 or len(head) < nul + 3:
-                self._give_up(ended)
-                return None
-            flag, method = head[nul + 1], head[nul + 2]
-            lang = head.find(b"\0", nul + 3)
-            key = head.find(b"\0", lang + 1) if lang >= 0 else -1
-            if key < 0:
-                self._give_up(ended)
-                return None
+            flag, method = self._bytes
             if flag == 0:
                 self._mode = "stored"
             elif method == 0:
                 self._start_inflating()
             else:
                 self._mode = "skip"  # an unknown method: the text is left unread, not refused
-            return key + 1
-        nul = head.find(b"\0")
-        if nul < 0 or len(head) < nul + 2:
-            if self._ctype == b"zTXt":
-                self._give_up(ended)  # a keyword alone: no text
-                return None
-            if ended:
-                raise MetadataDamaged("an iCCP chunk has no profile name or method")
-            return None
-        if head[nul + 1] != 0:
+            return
+        if self._bytes[0] != 0:
             raise MetadataDamaged(f"a {self._ctype.decode()} chunk names an unknown compression")
         self._start_inflating()
-        return nul + 2
+
+    def finish(self) -> None:
+        """The chunk ended. A header cut short is no text at all, except for a colour profile,
+        which decoders refuse without its name and method."""
+        if self._mode == "header":
+            if self._ctype == b"iCCP":
+                raise MetadataDamaged("an iCCP chunk has no profile name or method")
+            self._mode = "skip"
 
     def _start_inflating(self) -> None:
         self._inflater = zlib_ng.decompressobj()
         self._mode = "inflate"
-
-    def _give_up(self, ended: bool) -> None:
-        if ended:
-            self._mode = "skip"  # no compressed part at all: nothing to check
-
-    def _header_too_long(self) -> None:
-        if self._ctype == b"iCCP":
-            raise MetadataDamaged("an iCCP chunk's profile name never ends")
-        self._mode = "skip"
 
     def _inflate(self, data: bytes) -> None:
         assert self._inflater is not None
@@ -134,6 +125,14 @@ class Metadata:
         self._width = self._height = self._colour = 0
         self._sequence: int | None = None  # of fcTL and fdAT chunks, which share one count
         self._text = 0
+        self.data_seen = False  # set by the reader at the first IDAT
+        self.frames: int | None = None  # an APNG's frame count (acTL), when it has a valid one
+
+    @property
+    def animated(self) -> bool:
+        """More than one frame of animation. A default image that is not part of the
+        animation is not counted: viewers that play APNG never show it."""
+        return self.frames is not None and self.frames > 1
 
     def header(self, width: int, height: int, colour: int) -> None:
         self._width, self._height, self._colour = width, height, colour
@@ -154,8 +153,20 @@ class Metadata:
             width, height, x, y = struct.unpack(">4I", head[4:20])
             if x + width > self._width or y + height > self._height:
                 raise MetadataDamaged("an animation frame lies outside the image")
+            # Before the image data, the frame is the one it belongs to: its rows are laid out
+            # by the frame's box, and the format asks for the whole image there.
+            if not self.data_seen and (width, height, x, y) != (self._width, self._height, 0, 0):
+                raise MetadataDamaged("the first frame is not the whole image")
         elif ctype == b"fdAT":
+            if self._sequence is None:
+                raise MetadataDamaged("frame data comes before any frame control")
             self._next_in_sequence(head)
+        elif ctype == b"acTL" and not self.data_seen:  # after the image data it counts for naught
+            frames = struct.unpack(">I", head[:4])[0]
+            # As decoders read it: a second acTL, or a count of none or too many, leaves a
+            # still image.
+            self.frames = None if self.frames is not None or not 0 < frames <= 0x80000000 \
+                else frames
         if ctype == b"tEXt":
             nul = head.find(b"\0")  # after a long keyword, the whole chunk is counted
             self._add_text(length - nul - 1 if nul >= 0 else length)

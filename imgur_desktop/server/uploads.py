@@ -186,8 +186,12 @@ def _image_source(host: Host, body: UploadBody, kind: str, work: list[Path]) -> 
     return _fetch_url(host, spooled, work)
 
 
-# A new file only: never follow a link planted in its place, never reuse a name.
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+# A new file only: never follow a link planted in its place, never reuse a name (and on
+# Windows, bytes as they are).
+_NEW_FILE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+# Draws of a fresh hash before giving up: each one taken has odds of about 1 in 62**7.
+HASH_DRAWS = 8
 
 
 def _new_hash(host: Host) -> str:
@@ -257,27 +261,43 @@ def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageR
         raise ApiError(400, str(exc)) from None
 
     # The bytes are on disk before any record points at them.
-    while isinstance(src, bytes):
-        hash_, deletehash, path = _write_durably(host, src, fmt.ext)
-        row = _row(call, body, hash_, deletehash, fmt, inspected, len(src))
+    if isinstance(src, bytes):
+        for _ in range(HASH_DRAWS):
+            hash_, deletehash, path = _write_durably(host, src, fmt.ext)
+            row = _row(call, body, hash_, deletehash, fmt, inspected, len(src))
+            try:
+                host.storage.insert_image(row)
+            except sqlite3.IntegrityError as exc:
+                _remove(path)
+                if "UNIQUE" not in str(exc):
+                    raise
+                continue  # a row without its file holds that hash: draw another
+            except BaseException:
+                _remove(path)
+                raise
+            return row
+        raise RuntimeError("no free image hash after several draws")
+    # A big upload is already a file (spooled as it arrived): synced, then linked into place
+    # under a hash no file holds either (a link, unlike a rename, never replaces one).
+    size = _sync_file(src)
+    for _ in range(HASH_DRAWS):
+        hash_ = _new_hash(host)
+        final = host.image_file(hash_, fmt.ext)
         try:
-            host.storage.insert_image(row)
-        except sqlite3.IntegrityError:
-            _remove(path)  # a row without its file holds that hash: draw another
+            os.link(src, final)
+        except FileExistsError:
             continue
-        except BaseException:
-            _remove(path)
-            raise
-        return row
-    # A big upload is already a file (spooled as it arrived): synced, then moved into place.
-    hash_, size = _new_hash(host), _sync_file(src)
-    if src in work:
-        work.remove(src)  # renamed below: nothing left to clean up there
+        except OSError:  # a file system without hard links: a rename, once the name is free
+            if os.path.lexists(final):
+                continue
+            os.replace(src, final)
+        break
+    else:
+        raise RuntimeError("no free image hash after several draws")
     try:
         row = _row(call, body, hash_, ids.delete_hash(), fmt, inspected, size)
-        os.replace(src, host.image_file(hash_, fmt.ext))
     except BaseException:
-        _remove(str(src))
+        _remove(final)
         raise
     # Thumbnails are made when first asked for (``Thumbnails.get``), not here: an upload is
     # its checked bytes and its row.

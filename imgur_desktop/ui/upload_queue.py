@@ -88,13 +88,15 @@ def _transient(exc: object) -> bool:
             and exc.status >= 500)
 
 
-def _refused_for_content(exc: object) -> bool:
+def _refused_for_content(item: UploadItem, exc: object) -> bool:
     """The file itself was refused (its type here, or its content by the service): the same
     request would be refused again. Not a file over the app's own size setting, which the
-    user can raise."""
+    user can raise, and never a link: the service answers 400 too when it could not fetch
+    it, which may pass."""
     if isinstance(exc, UnsupportedFile):
         return True
-    return (isinstance(exc, ApiError) and not isinstance(exc, (RateLimited, AuthRequired))
+    return (item.url is None and isinstance(exc, ApiError)
+            and not isinstance(exc, (RateLimited, AuthRequired))
             and exc.status in (400, 413, 415))
 
 
@@ -254,6 +256,10 @@ class UploadQueue(QObject):
         self.prep_pool.setMaxThreadCount(1)
         self.progress_interval = PROGRESS_INTERVAL
         self._progress_shown: dict[int, float] = {}  # row id -> when its bar was last redrawn
+        self._progress_late: dict[int, UploadItem] = {}  # rows with news not drawn yet
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.timeout.connect(self._show_late_progress)
         self.copy_text = copy_text
         self.client: V2Client | None = None
         self.album_target = AlbumTarget()
@@ -706,6 +712,7 @@ class UploadQueue(QObject):
             return False  # an earlier attempt, cancelled; the row was retried since
         self._running.pop(item.id, None)
         self._progress_shown.pop(item.id, None)
+        self._progress_late.pop(item.id, None)
         return item.state is State.UPLOADING
 
     def _progress(self, item: UploadItem, token: CancelToken, sent: int, total: int) -> None:
@@ -719,6 +726,19 @@ class UploadQueue(QObject):
             now = time.monotonic()
             if (sent >= total
                     or now - self._progress_shown.get(item.id, 0.0) >= self.progress_interval):
+                self._progress_shown[item.id] = now
+                self._progress_late.pop(item.id, None)
+                self.model.changed(item, look_only=True)
+            else:  # shown a moment later if no more news comes (a stall after a burst)
+                self._progress_late[item.id] = item
+                if not self._progress_timer.isActive():
+                    self._progress_timer.start(max(1, int(self.progress_interval * 1000)))
+
+    def _show_late_progress(self) -> None:
+        late, self._progress_late = self._progress_late, {}
+        now = time.monotonic()
+        for item in late.values():
+            if item.state is State.UPLOADING:
                 self._progress_shown[item.id] = now
                 self.model.changed(item, look_only=True)
 
@@ -839,7 +859,7 @@ class UploadQueue(QObject):
                 self._record(lambda ledger: ledger.cancelled(row_id))
         else:
             item.state = State.FAILED
-            item.final = _refused_for_content(exc)
+            item.final = _refused_for_content(item, exc)
             item.error = describe(exc)
             item.details = exc.details() if isinstance(exc, ImgurError) else repr(exc)
             if item.ledger_id is not None:

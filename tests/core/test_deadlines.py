@@ -63,3 +63,16 @@ def test_cancelled_deadlines_never_run_and_do_not_pile_up() -> None:
     deadlines.cancel(quick)  # already run: harmless
     deadlines.cancel(entries[499])
     assert deadlines.pending() == 0
+
+
+def test_a_failing_action_does_not_stop_later_deadlines() -> None:
+    deadlines = Deadlines("test-deadlines")
+    ran: list[str] = []
+
+    def broken() -> None:
+        raise OSError("the socket was already gone")
+
+    now = time.monotonic()
+    deadlines.at(now + 0.01, broken)
+    deadlines.at(now + 0.05, lambda: ran.append("later"))
+    _wait(lambda: ran == ["later"])

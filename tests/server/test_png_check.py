@@ -646,6 +646,18 @@ def malformed_metadata() -> dict[str, tuple[bytes, bytes]]:
             actl, (b"fcTL", struct.pack(">IIIIIHHBB", 5, 7, 5, 0, 0, 1, 10, 0, 0))),
         "fcTL-wider-than-image": before_idat(
             actl, (b"fcTL", struct.pack(">IIIIIHHBB", 0, 8, 5, 0, 0, 1, 10, 0, 0))),
+        # The frame before the image data lays its rows out: smaller than the image, the
+        # data no longer lines up with it.
+        "fcTL-smaller-than-image": before_idat(
+            actl, (b"fcTL", struct.pack(">IIIIIHHBB", 0, 4, 4, 0, 0, 1, 10, 0, 0))),
+        "fdAT-without-fcTL": after_idat((b"fdAT", struct.pack(">I", 0) + zlib.compress(b"x"))),
+        # Headers longer than one piece read (64 KB): the limits still hold past them.
+        "zTXt-long-keyword-2MB": before_idat((b"zTXt", b"K" * 70_000 + b"\x00\x00" + big_text)),
+        "zTXt-long-keyword-method-1": before_idat(
+            (b"zTXt", b"K" * 70_000 + b"\x00\x01" + zlib.compress(b"hi"))),
+        "iTXt-long-keyword-2MB": before_idat(
+            (b"iTXt", b"K" * 70_000 + b"\x00\x01\x00en\x00t\x00" + big_text)),
+        "iCCP-long-name-2MB": before_idat((b"iCCP", b"P" * 70_000 + b"\x00\x00" + big_text)),
     }
     out = {label: (rgb, data) for label, data in damaged.items()}
     out["PLTE-over-256-colours"] = (pal_png, build([pal[0], (b"PLTE", bytes(800)), *pal[2:]]))
@@ -698,6 +710,9 @@ def benign_metadata() -> dict[str, bytes]:
         "tEXt-long-keyword": before_idat((b"tEXt", b"K" * 200 + b"\x00value")),
         "private-chunk": before_idat((b"prVt", bytes(100))),
         "gAMA-5-bytes": before_idat((b"gAMA", bytes(5))),
+        "zTXt-long-keyword": before_idat((b"zTXt", b"K" * 70_000 + b"\x00\x00" + text)),
+        "iTXt-long-translation": before_idat(
+            (b"iTXt", b"Title\x00\x00\x00en\x00" + b"T" * 70_000 + b"\x00words")),
     }
 
 
@@ -790,6 +805,16 @@ def test_apng_with_frames_is_animated() -> None:
             assert isinstance(img, PngImagePlugin.PngImageFile)
             assert img.n_frames == n
         assert check(data) == PngInfo(12, 10, animated=True)
+
+
+def test_a_second_actl_leaves_a_still_image() -> None:
+    """As decoders read it (Pillow drops the count at a second acTL): not animated."""
+    two = pillow_png(frames(2)[0], save_all=True, append_images=[frames(2)[1]])
+    assert check(two).animated
+    parts = parse(two)
+    actl = next(p for p in parts if p[0] == b"acTL")
+    doubled = build([parts[0], actl, *parts[1:]])
+    assert check(doubled) == PngInfo(12, 10, animated=False)
 
 
 def test_png_without_animation_is_not_animated() -> None:

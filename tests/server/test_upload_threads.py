@@ -61,18 +61,41 @@ def test_no_more_threads_than_the_size_and_they_run_at_once() -> None:
     assert not any(t.is_alive() for t in threads._threads)
 
 
-def test_a_cancelled_request_does_not_break_the_thread_that_served_it() -> None:
+def test_a_cancelled_request_waits_for_its_job_and_the_thread_serves_on() -> None:
+    """The request's cleanup removes the files its job works on: a cancel (the server
+    stopping) lets the job end first, as Starlette's thread pool did."""
     threads = UploadThreads(1)
     release = threading.Event()
+    ended: list[float] = []
+
+    def job() -> None:
+        release.wait(5)
+        time.sleep(0.05)
+        ended.append(time.monotonic())
 
     async def main() -> int:
-        slow = asyncio.ensure_future(threads.run(release.wait))
+        slow = asyncio.ensure_future(threads.run(job))
         await asyncio.sleep(0.01)
-        slow.cancel()  # the client went away mid-upload
+        slow.cancel()
+        await asyncio.sleep(0.01)
+        assert not slow.done()  # still waiting for its job
         release.set()
         with pytest.raises(asyncio.CancelledError):
             await slow
+        assert ended  # the job had ended when the cancel came through
         return await threads.run(lambda: 42)  # the same thread serves the next one
 
     assert asyncio.run(main()) == 42
     threads.stop()
+
+
+def test_stopped_threads_take_no_more_jobs() -> None:
+    threads = UploadThreads(2)
+
+    async def one() -> int:
+        return await threads.run(lambda: 1)
+
+    assert asyncio.run(one()) == 1
+    threads.stop()
+    with pytest.raises(RuntimeError, match="stopped"):
+        asyncio.run(one())

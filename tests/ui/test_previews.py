@@ -56,3 +56,27 @@ def test_the_preview_thread_runs_behind_the_others(qtbot: QtBot) -> None:
     assert gui < BACKGROUND_NICE or nice == gui  # the GUI's own priority is untouched
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui
     pool.waitForDone(10_000)
+
+
+def test_progress_held_back_is_drawn_a_moment_later(qtbot: QtBot) -> None:
+    """A burst of news then silence (a stalled connection): the bar does not stay behind at
+    the last value drawn, it shows the newest one within the redraw interval."""
+    from imgur_desktop.core.cancel import CancelToken
+    from imgur_desktop.ui.upload_model import LookRole, State
+
+    model = UploadListModel()
+    queue = UploadQueue(model, copy_text=lambda _text: None)
+    item = UploadItem(label="big.png", size=1000)
+    model.add([item])
+    item.state = State.UPLOADING
+    item.cancel = token = CancelToken()
+    drawn: list[int] = []
+    model.dataChanged.connect(
+        lambda top, _bottom, roles=None: drawn.append(model.item_at(top.row()).sent)
+        if roles and LookRole in roles else None)
+    queue._progress(item, token, 100, 1000)  # drawn at once
+    queue._progress(item, token, 200, 1000)  # too soon: held back
+    queue._progress(item, token, 300, 1000)
+    assert drawn == [100]
+    qtbot.waitUntil(lambda: drawn[-1] == 300, timeout=2_000)
+    assert drawn == [100, 300]

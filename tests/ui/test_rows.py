@@ -88,6 +88,21 @@ def test_an_image_the_host_refuses_offers_no_retry(
     app.window.view.action_point(0, "remove")
 
 
+def test_a_link_the_host_could_not_fetch_keeps_its_retry(
+        qtbot: QtBot, app: Application) -> None:
+    """The host answers 400 when it cannot fetch a link too, which may pass: Retry stays."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # nothing listens there once the socket is closed
+    app.queue.add_urls([f"http://127.0.0.1:{port}/picture.png"])
+    (item,) = wait_finished(qtbot, app.model, 1)
+    assert item.state is State.FAILED
+    assert item.error is not None
+    assert "could not be fetched" in item.error
+    assert not item.final
+    app.window.view.action_point(0, "retry")
+
+
 def test_progress_climbs_to_100_percent_and_the_row_is_done(
         qtbot: QtBot, app: Application, tmp_path: Path) -> None:
     path = write(tmp_path, "big.bmp", images.raster("BMP", (1024, 1024)))  # 3 MB

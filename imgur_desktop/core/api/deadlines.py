@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
 
 # Past this many cancelled entries (and more than half the heap), the heap is rebuilt without
 # them, so deadlines that were met do not pile up until their time.
@@ -72,7 +75,10 @@ class Deadlines:
         while True:
             with self._cond:
                 entry = self._next_due()
-            entry.action()  # outside the lock: it may take its own
+            try:
+                entry.action()  # outside the lock: it may take its own
+            except Exception:  # one failing action must not end every later deadline
+                logger.exception("a deadline's action failed")
 
     def _next_due(self) -> Deadline:
         """Wait (holding the condition) for the earliest live deadline to come; take it."""
