@@ -37,8 +37,9 @@ logger = logging.getLogger(__name__)
 USER_AGENT = f"imgur-desktop/{__version__} (+https://github.com/imgur-desktop)"
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # no real v2 answer comes near this
 # Bytes per write of a request body. urllib3 writes 16 KiB at a time, each a trip through the
-# Python reader (and a progress report, a signal to the app's list): 64 KiB, the most one read
-# hands on anyway, sends a megabyte in 16 trips instead of 64; a cancel still stops within one.
+# Python reader (and a progress report, a signal to the app's list): 64 KiB sends a megabyte
+# in 16 trips instead of 64 and still moves a small file's bar in steps. A cancel does not
+# wait for a write to end: it shuts the socket down (``_AnswerWatch.use``).
 SEND_BLOCK_BYTES = 64 * 1024
 Progress = Callable[[int, int], None]
 
@@ -95,11 +96,17 @@ class _ProgressReader:
     def read(self, size: int = -1) -> bytes:
         if self._cancel is not None and self._cancel.cancelled:
             raise Cancelled
-        chunk: bytes = self._encoder.read(64 * 1024 if size is None or size < 0 else size)
+        chunk: bytes = self._encoder.read(SEND_BLOCK_BYTES if size is None or size < 0 else size)
         if self._sent + len(chunk) > self.len or (not chunk and self._sent < self.len):
             raise BadFile(f"{self._label} changed size while it was being sent (is it still "
                           "being written?); try again once it is complete")
         self._sent += len(chunk)
+        if self._sent >= self.len:
+            # Read before it is sent: from here a cancel lets the call end, as the service
+            # may store what it gets whole (and its answer holds the delete link).
+            watch: _AnswerWatch | None = getattr(_watching, "watch", None)
+            if watch is not None:
+                watch.body_read()
         if self._progress is not None and chunk:
             self._progress(min(self._sent, self.len), self.len)
         return chunk
@@ -113,20 +120,63 @@ class _AnswerWatch:
     down from the deadlines thread (``deadlines.ANSWERS``), which ends the blocked read at once.
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, cancel: CancelToken | None = None) -> None:
         self.seconds = seconds
         self.expired = False
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._deadline: Deadline | None = None
         self._over = False
+        self._cancel = cancel
+        self._sending: socket.socket | None = None  # the socket a cancel shuts down
+        self._forget_cancel: Callable[[], None] | None = None
+        self._body_read = False
+
+    def use(self, sock: socket.socket) -> None:
+        """The call is being sent on ``sock``: a cancel shuts it down, so a write blocked on a
+        slow or stalled link ends at once rather than when the link takes the next block."""
+        if self._cancel is None or sock is self._sending:
+            return
+        with self._lock:
+            if self._over or self._body_read:
+                return
+            self._sending = sock
+        forget = self._cancel.on_cancel(self._cancelled)
+        with self._lock:
+            if self._sending is sock and self._forget_cancel is None:
+                self._forget_cancel = forget
+                return
+        forget()  # the body was read out (or the call ended) meanwhile
+
+    def body_read(self) -> None:
+        """The last of the body is about to go out: a cancel no longer cuts the call."""
+        with self._lock:
+            self._sending = None
+            self._body_read = True
+            forget, self._forget_cancel = self._forget_cancel, None
+        if forget is not None:
+            forget()
+
+    def _cancelled(self) -> None:
+        with self._lock:
+            sock = None if self._over else self._sending
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def arm(self, sock: socket.socket) -> None:
+        """The whole request is sent: the answer's deadline starts, and a cancel no longer
+        cuts the call (the service may have stored the upload: its answer holds the delete
+        link, which must not be lost)."""
         with self._lock:
             if self._over or self._deadline is not None:
                 return
             self._sock = sock
+            self._sending = None
+            forget, self._forget_cancel = self._forget_cancel, None
             self._deadline = ANSWERS.at(time.monotonic() + self.seconds, self._expire)
+        if forget is not None:
+            forget()
 
     def _expire(self) -> None:
         with self._lock:
@@ -139,10 +189,13 @@ class _AnswerWatch:
     def disarm(self) -> None:
         with self._lock:
             self._over = True
-            self._sock = None
+            self._sock = self._sending = None
             deadline, self._deadline = self._deadline, None
+            forget, self._forget_cancel = self._forget_cancel, None
         if deadline is not None:
             ANSWERS.cancel(deadline)
+        if forget is not None:
+            forget()
 
 
 _watching = threading.local()  # the calling thread's _AnswerWatch, while a call is under way
@@ -154,13 +207,29 @@ def _arm_watch(conn: HTTPConnection) -> None:
         watch.arm(conn.sock)
 
 
+def _sending_on(conn: HTTPConnection) -> None:
+    watch: _AnswerWatch | None = getattr(_watching, "watch", None)
+    if watch is not None and conn.sock is not None:
+        watch.use(conn.sock)
+
+
 class _WatchedHTTPConnection(HTTPConnection):
+    def send(self, data: Any) -> None:  # the head, then each block of the body
+        _sending_on(self)
+        super().send(data)
+        _sending_on(self)  # the first send connects
+
     def getresponse(self) -> Any:  # called once the whole request has been sent
         _arm_watch(self)
         return super().getresponse()
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
+    def send(self, data: Any) -> None:
+        _sending_on(self)
+        super().send(data)
+        _sending_on(self)
+
     def getresponse(self) -> Any:
         _arm_watch(self)
         return super().getresponse()
@@ -231,14 +300,16 @@ class Transport:
         return bytes(data)
 
     def _exchange(self, send: Callable[[], requests.Response], method: str,
-                  url: str) -> RawResponse:
-        """Send, and read the whole answer within ``answer_timeout``."""
-        watch = _AnswerWatch(self.answer_timeout)
+                  url: str, cancel: CancelToken | None = None) -> RawResponse:
+        """Send, and read the whole answer within ``answer_timeout``; a cancel ends it."""
+        watch = _AnswerWatch(self.answer_timeout, cancel)
         _watching.watch = watch
         try:
             resp = send()
             body = self._read_body(resp, method, url)
         except requests.RequestException as exc:
+            if cancel is not None and cancel.cancelled:  # it shut the socket down
+                raise Cancelled from exc
             if watch.expired:  # the shut-down socket looks like a broken connection
                 raise requests.ReadTimeout(f"no whole answer within {self.answer_timeout}s",
                                            request=exc.request) from exc
@@ -266,7 +337,7 @@ class Transport:
                     functools.partial(self.session.request, method, url, params=params,
                                       data=data, auth=auth, timeout=self.timeout, stream=True,
                                       allow_redirects=False),
-                    method, url)
+                    method, url, cancel)
             except requests.RequestException as exc:
                 retryable = safe_to_retry or never_reached_server(exc)
                 if not retryable or attempt + 1 >= self.retry.attempts:
@@ -307,7 +378,7 @@ class Transport:
                     functools.partial(self.session.post, url, data=reader, headers=headers,
                                       params=params, auth=auth, timeout=self.timeout,
                                       stream=True, allow_redirects=False),
-                    "POST", url)
+                    "POST", url, cancel)
             except requests.RequestException as exc:
                 if (not never_reached_server(exc) or (has_files and reopen is None)
                         or attempt + 1 >= self.retry.attempts):
