@@ -17,12 +17,11 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
 
 # zlib-ng inflates PNG data about three times as fast as the system's zlib (docs/decisions.md).
 from zlib_ng import zlib_ng
 
-from .png_metadata import HEAD, Metadata, MetadataDamaged
+from .png_metadata import HEAD, ZLIB_ERROR, Metadata, MetadataDamaged
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PIECE = 64 * 1024  # read this much at a time
@@ -44,8 +43,6 @@ _COLOUR_TYPES: dict[int, tuple[int, tuple[int, ...]]] = {
 _ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
           (0, 1, 1, 2))
 _MAX_FILTER = 4  # None, Sub, Up, Average, Paeth
-# Its stub declares the error an instance, not a class.
-_INFLATE_ERROR = cast("type[Exception]", zlib_ng.error)
 
 
 class PngDamaged(Exception):
@@ -223,5 +220,5 @@ def _inflate(inflater: zlib_ng._Decompress, data: bytes, rows: _Rows) -> None:
             data = inflater.unconsumed_tail
             if not data and len(out) < _INFLATED_PIECE:
                 return  # all in, all out (a full piece may have more waiting)
-    except _INFLATE_ERROR as exc:
+    except ZLIB_ERROR as exc:
         raise PngDamaged(f"the image data does not inflate: {exc}") from None

@@ -21,7 +21,7 @@ HEAD = 32  # bytes of a chunk's start that ``Metadata.chunk`` needs (fcTL's fiel
 _TEXT_LIMIT = 1024 * 1024  # one compressed text or profile, inflated
 _TEXT_MEMORY = 64 * _TEXT_LIMIT  # all text of a file
 _COMPRESSED_TEXT = frozenset({b"iCCP", b"zTXt", b"iTXt"})
-_ZLIB_ERROR = cast("type[Exception]", zlib_ng.error)  # its stub says an instance
+ZLIB_ERROR = cast("type[Exception]", zlib_ng.error)  # its stub says an instance, not a class
 
 
 class MetadataDamaged(Exception):
@@ -106,7 +106,7 @@ class _CompressedText:
             return
         try:
             out = self._inflater.decompress(data, _TEXT_LIMIT + 1 - self.text)
-        except _ZLIB_ERROR:
+        except ZLIB_ERROR:
             self._mode = "skip"  # unreadable text is dropped by decoders, not refused
             self.text = 0
             return

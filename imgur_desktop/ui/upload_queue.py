@@ -257,9 +257,7 @@ class UploadQueue(QObject):
         self.progress_interval = PROGRESS_INTERVAL
         self._progress_shown: dict[int, float] = {}  # row id -> when its bar was last redrawn
         self._progress_late: dict[int, UploadItem] = {}  # rows with news not drawn yet
-        self._progress_timer = QTimer(self)
-        self._progress_timer.setSingleShot(True)
-        self._progress_timer.timeout.connect(self._show_late_progress)
+        self._progress_timer = self._one_shot(self._show_late_progress)
         self.copy_text = copy_text
         self.client: V2Client | None = None
         self.album_target = AlbumTarget()
@@ -274,13 +272,8 @@ class UploadQueue(QObject):
         self._thumbs_asked: set[int] = set()  # rows whose thumbnail was made or is on its way
         self._thumbs_waiting: list[Worker] = []
         self._copies_due: set[int] = set()  # batches whose links wait for their next copy
-        self._copy_timer = QTimer(self)
-        self._copy_timer.setSingleShot(True)
-        self._copy_timer.timeout.connect(self._copy_due)
-        self._thumb_timer = QTimer(self)
-        self._thumb_timer.setSingleShot(True)
-        self._thumb_timer.setInterval(THUMBNAIL_DELAY_MS)
-        self._thumb_timer.timeout.connect(self._start_thumbnails)
+        self._copy_timer = self._one_shot(self._copy_due)
+        self._thumb_timer = self._one_shot(self._start_thumbnails, THUMBNAIL_DELAY_MS)
         self._batches: dict[int, _Batch] = {}
         self._next_batch = 1
         self._paused_until: dt.datetime | None = None
@@ -293,12 +286,9 @@ class UploadQueue(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
-        self._probe_timer = QTimer(self)
-        self._probe_timer.setSingleShot(True)
-        self._probe_timer.timeout.connect(self._probe)
-        self._retry_timer = QTimer(self)  # wakes the queue when a backed-off retry is due
-        self._retry_timer.setSingleShot(True)
-        self._retry_timer.timeout.connect(self._pump)
+        self._probe_timer = self._one_shot(self._probe)
+        # Wakes the queue when a backed-off retry is due.
+        self._retry_timer = self._one_shot(self._pump)
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -562,6 +552,13 @@ class UploadQueue(QObject):
         self.model.remove(item)
 
     # -- running -----------------------------------------------------------------------------
+
+    def _one_shot(self, slot: Callable[[], None], interval_ms: int = 0) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(interval_ms)
+        timer.timeout.connect(slot)
+        return timer
 
     def wait_for_workers(self, msecs: int) -> None:
         """Block until the queue's threads are idle (tests, benchmarks, shutdown), previews
