@@ -717,9 +717,9 @@ class UploadQueue(QObject):
             item.sent, item.total = sent, total
             if item.size is None:
                 item.size = total
-            # News comes per 64 KB sent; the bar is redrawn no more often than the eye can
-            # follow (and the last piece always shows), so a fast upload is not slowed by
-            # repainting its own progress.
+            # News comes per block sent (64-512 KB, sized to the link); the bar is redrawn
+            # no more often than the eye can follow (and the last piece always shows), so a
+            # fast upload is not slowed by repainting its own progress.
             now = time.monotonic()
             if (sent >= total
                     or now - self._progress_shown.get(item.id, 0.0) >= self.progress_interval):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from imgur_desktop.core.api.transport import SEND_BLOCK_BYTES
+from imgur_desktop.core.api.transport import MAX_SEND_BLOCK
 from imgur_desktop.core.api.v2 import V2Client
 from imgur_desktop.core.cancel import CancelToken
 from imgur_desktop.core.errors import Cancelled
@@ -19,7 +19,7 @@ from tests.core.conftest import fast_transport
 from tests.support.localhost import LocalHost, add_app
 
 MB = 1024 * 1024
-CHUNK = SEND_BLOCK_BYTES  # the most one read of the upload body hands on
+CHUNK = MAX_SEND_BLOCK  # the most one read of the upload body hands on
 
 pytestmark = pytest.mark.timeout(90)
 

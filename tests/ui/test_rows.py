@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from imgur_desktop.app import Application
-from imgur_desktop.core.api.transport import RetryPolicy, Transport
+from imgur_desktop.core.api.transport import MAX_SEND_BLOCK, RetryPolicy, Transport
 from imgur_desktop.core.api.v2 import V2Client
 from imgur_desktop.ui.upload_model import LookRole, State, UploadItem
 from tests.conftest import HostWithKeys
@@ -165,10 +165,10 @@ def test_cancel_mid_upload_stops_it_and_the_host_keeps_nothing(
 
 def test_progress_redraws_the_row_no_more_than_25_times_a_second(
         qtbot: QtBot, app: Application, tmp_path: Path) -> None:
-    """News comes for every 64 KB sent; the row is redrawn for the first, then at most every
-    ``progress_interval``, and for the last piece: a fast upload is not slowed by repainting
-    its own bar, and the bar still reaches 100%."""
-    path = write(tmp_path, "big.bmp", images.raster("BMP", (1024, 1024)))  # 3 MB: 48 pieces
+    """News comes for every block sent (64-512 KB); the row is redrawn for the first, then at
+    most every ``progress_interval``, and for the last piece: a fast upload is not slowed by
+    repainting its own bar, and the bar still reaches 100%."""
+    path = write(tmp_path, "big.bmp", images.raster("BMP", (1700, 1700)))  # 8.7 MB
     news: list[int] = []
     redraws: list[tuple[float, int]] = []
     app.queue.progress_interval = 0.04
@@ -190,7 +190,7 @@ def test_progress_redraws_the_row_no_more_than_25_times_a_second(
     drop(app.window.drop_zone, file_mime(path))
     wait_done(qtbot, app.model, 1)
     elapsed = time.monotonic() - started
-    assert len(news) >= 40  # the worker reported every piece
+    assert len(news) >= 8.7 * MB / MAX_SEND_BLOCK  # the worker reported every block
     assert redraws[-1][1] == 100  # the last piece is always shown
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(redraws[:-1])]
     assert all(gap >= 0.04 for gap in gaps), gaps

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
-from requests_toolbelt.multipart.encoder import MultipartEncoder
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError
@@ -30,17 +29,22 @@ from imgur_desktop import __version__
 from ..cancel import CancelToken
 from ..errors import BadFile, BadResponse, Cancelled, NetworkError
 from .deadlines import ANSWERS, Deadline
+from .multipart import MultipartBody, SizeChanged
 from .ratelimit import RateLimitState
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = f"imgur-desktop/{__version__} (+https://github.com/imgur-desktop)"
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # no real v2 answer comes near this
-# Bytes per write of a request body. urllib3 writes 16 KiB at a time, each a trip through the
-# Python reader (and a progress report, a signal to the app's list): 64 KiB sends a megabyte
-# in 16 trips instead of 64 and still moves a small file's bar in steps. A cancel does not
-# wait for a write to end: it shuts the socket down (``_AnswerWatch.use``).
-SEND_BLOCK_BYTES = 64 * 1024
+# Bytes per write of a request body: each block is a trip through Python (a read, a progress
+# report to the app's list, a send), so a block that went out in a moment makes the next one
+# twice as big, up to MAX; one that took longer than BLOCK_SECONDS makes the next one smaller,
+# in proportion, down to MIN. On a fast link a megabyte goes in a handful of trips; on a slow
+# one the bar still moves every fraction of a second. A cancel does not wait for a write to
+# end: it shuts the socket down (``_AnswerWatch.use``).
+MIN_SEND_BLOCK = 64 * 1024
+MAX_SEND_BLOCK = 512 * 1024
+BLOCK_SECONDS = 0.05
 Progress = Callable[[int, int], None]
 
 
@@ -77,29 +81,35 @@ def never_reached_server(exc: requests.RequestException) -> bool:
 
 
 class _ProgressReader:
-    """Reads a MultipartEncoder for requests, reporting progress and honouring cancel.
+    """Reads a multipart body for requests in blocks sized to the link, reporting progress
+    and honouring cancel.
 
     The Content-Length was fixed from the file's size before the first byte went out; a file
     still being written (or cut short) would send more or fewer bytes than that, which the
     service takes as a different file or waits on forever. Either stops the upload here.
     """
 
-    def __init__(self, encoder: MultipartEncoder, progress: Progress | None,
+    def __init__(self, body: MultipartBody, progress: Progress | None,
                  cancel: CancelToken | None, label: str = "The file") -> None:
-        self._encoder = encoder
+        self._body = body
         self._progress = progress
         self._cancel = cancel
         self._label = label
-        self.len = encoder.len
+        self.len = body.len
         self._sent = 0
+        self.block = MIN_SEND_BLOCK
+        self._handed_out: float | None = None  # when the last block was returned to be sent
 
     def read(self, size: int = -1) -> bytes:
         if self._cancel is not None and self._cancel.cancelled:
             raise Cancelled
-        chunk: bytes = self._encoder.read(SEND_BLOCK_BYTES if size is None or size < 0 else size)
-        if self._sent + len(chunk) > self.len or (not chunk and self._sent < self.len):
+        if self._handed_out is not None:
+            self.block = next_block(self.block, time.monotonic() - self._handed_out)
+        try:
+            chunk = self._body.read(self.block)
+        except SizeChanged:
             raise BadFile(f"{self._label} changed size while it was being sent (is it still "
-                          "being written?); try again once it is complete")
+                          "being written?); try again once it is complete") from None
         self._sent += len(chunk)
         if self._sent >= self.len:
             # Read before it is sent: from here a cancel lets the call end, as the service
@@ -108,8 +118,19 @@ class _ProgressReader:
             if watch is not None:
                 watch.body_read()
         if self._progress is not None and chunk:
-            self._progress(min(self._sent, self.len), self.len)
+            self._progress(self._sent, self.len)
+        self._handed_out = time.monotonic()
         return chunk
+
+
+def next_block(block: int, seconds: float) -> int:
+    """The size of the next body block, given how long the last one of ``block`` bytes took
+    to go out (from being handed over to the next read)."""
+    if seconds <= BLOCK_SECONDS / 4:
+        return min(MAX_SEND_BLOCK, block * 2)
+    if seconds > BLOCK_SECONDS:
+        return max(MIN_SEND_BLOCK, int(block * BLOCK_SECONDS / seconds))
+    return block
 
 
 class _AnswerWatch:
@@ -244,12 +265,10 @@ class _HTTPSPool(HTTPSConnectionPool):
 
 
 class _Adapter(HTTPAdapter):
-    """requests' adapter, writing request bodies SEND_BLOCK_BYTES at a time, on connections
-    that put a deadline on each answer."""
+    """requests' adapter, on connections that put a deadline on each answer."""
 
     def init_poolmanager(self, connections: int, maxsize: int, block: bool = False,
                          **pool_kwargs: Any) -> None:
-        pool_kwargs.setdefault("blocksize", SEND_BLOCK_BYTES)
         super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
@@ -369,10 +388,9 @@ class Transport:
         while True:
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            encoder = MultipartEncoder(fields=fields)
-            reader = _ProgressReader(encoder, progress, cancel, _file_label(fields))
-            headers = {"Content-Type": encoder.content_type,
-                       "Content-Length": str(encoder.len)}
+            body = MultipartBody(fields)
+            reader = _ProgressReader(body, progress, cancel, _file_label(fields))
+            headers = {"Content-Type": body.content_type, "Content-Length": str(body.len)}
             try:
                 raw = self._exchange(
                     functools.partial(self.session.post, url, data=reader, headers=headers,
