@@ -3,7 +3,8 @@ repaints every row on screen, and only rows whose look changed are drawn again."
 
 from __future__ import annotations
 
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QEvent, QObject, QRect
+from PySide6.QtGui import QPaintEvent, QPixmap
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -11,7 +12,8 @@ from imgur_desktop.ui.upload_model import State, UploadItem, UploadListModel
 from imgur_desktop.ui.upload_view import DrawnRows, UploadView
 
 
-def _view(qtbot: QtBot, rows: int) -> tuple[UploadView, UploadListModel, list[UploadItem]]:
+def _view(qtbot: QtBot, rows: int,
+          on_screen: int | None = None) -> tuple[UploadView, UploadListModel, list[UploadItem]]:
     model = UploadListModel()
     view = UploadView()
     qtbot.addWidget(view)
@@ -21,7 +23,8 @@ def _view(qtbot: QtBot, rows: int) -> tuple[UploadView, UploadListModel, list[Up
     model.add(items)
     view.show()
     qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: len(view.delegate._drawn) == rows)  # laid out and painted once
+    # Laid out and painted once.
+    qtbot.waitUntil(lambda: len(view.delegate._drawn) == (on_screen or rows))
     return view, model, items
 
 
@@ -85,3 +88,51 @@ def test_drawn_rows_keep_to_their_byte_budget() -> None:
     rows.put((5,), QPixmap(100, 10))
     assert rows.get((2,)) is not None
     assert rows.get((3,)) is None
+
+
+class _PaintCounter(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints: list[str] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.paints.append(type(watched).__name__ + ":" + watched.objectName())
+        return False
+
+
+def test_a_rows_news_repaints_that_row_and_nothing_else(qtbot: QtBot) -> None:
+    """QListView lays every row out again after any row's news, and repaints the whole list,
+    its scroll bar and the widgets behind them; the upload list only redraws the row."""
+    # More rows than fit (700 px of 56 px rows): the scroll bar shows.
+    view, model, items = _view(qtbot, 40, on_screen=13)
+    assert view.verticalScrollBar().isVisible()
+    counter = _PaintCounter()
+    view.verticalScrollBar().installEventFilter(counter)
+    view.installEventFilter(counter)
+    viewport_rects: list[QRect] = []
+
+    class ViewportRects(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                assert isinstance(event, QPaintEvent)
+                viewport_rects.append(event.rect())
+            return False
+
+    rects = ViewportRects()
+    view.viewport().installEventFilter(rects)
+    row_rect = view.visualRect(model.index(2))
+    for sent in range(0, 100, 5):  # twenty pieces of progress, then the row is done
+        items[2].state = State.UPLOADING
+        items[2].sent, items[2].total = sent, 100
+        model.changed(items[2], look_only=True)
+        QApplication.processEvents()
+    items[2].state = State.DONE
+    model.changed(items[2])
+    items[30].state = State.FAILED  # a row off screen: nothing to paint at all
+    model.changed(items[30])
+    qtbot.wait(50)  # Qt's delayed layout (had it been asked for) runs from a zero timer
+    QApplication.processEvents()
+    assert counter.paints == []  # neither the scroll bar nor the frame around the rows
+    assert viewport_rects, "the row was never repainted"
+    assert all(row_rect.contains(rect) for rect in viewport_rects), viewport_rects
