@@ -6,6 +6,7 @@ the window opens as fast as a bare one; the album browser opens in a window of i
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +59,9 @@ IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.gif *.apng *.tif *.tiff *.bmp *.pd
                 "All files (*)")
 EMPTY_TEXT = "Nothing uploaded yet. Drop images here or press Ctrl+V."
 NOTHING_TO_PASTE = "The clipboard holds no image, file or link to upload."
+# Seconds between two refreshes of the credits in the status bar: a batch changes them with
+# every upload, and each refresh repaints the status bar behind them.
+CREDITS_INTERVAL = 0.25
 
 
 class MainWindow(QMainWindow):
@@ -76,6 +80,10 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self._save_settings = save_settings
         self._qsettings = qsettings
+        self._credits: object = None  # the newest credits, shown or about to be
+        self._credits_shown_at = -CREDITS_INTERVAL
+        self._credits_timer: QTimer | None = None
+        self._reset_text: tuple[object, str] = (None, "?")  # reset time -> "HH:MM"
         self.setWindowTitle("imgur-desktop")
         self.resize(960, 640)
         self.setAcceptDrops(True)
@@ -463,12 +471,30 @@ class MainWindow(QMainWindow):
         self.show_status("Link copied" if lines == 1 else f"{lines} links copied")
 
     def show_credits(self, credits: object) -> None:
+        """At once, then at most every CREDITS_INTERVAL with the newest credits."""
+        self._credits = credits
+        wait = self._credits_shown_at + CREDITS_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._show_credits_now()
+            return
+        if self._credits_timer is None:
+            self._credits_timer = QTimer(self)
+            self._credits_timer.setSingleShot(True)
+            self._credits_timer.timeout.connect(self._show_credits_now)
+        if not self._credits_timer.isActive():
+            self._credits_timer.start(max(1, int(wait * 1000)))
+
+    def _show_credits_now(self) -> None:
         from imgur_desktop.core.models import Credits
 
+        credits = self._credits
         assert isinstance(credits, Credits)
-        reset = credits.reset_at.astimezone().strftime("%H:%M") if credits.reset_at else "?"
+        self._credits_shown_at = time.monotonic()
+        if self._reset_text[0] != credits.reset_at:  # the same for a whole window of credits
+            reset = credits.reset_at.astimezone().strftime("%H:%M") if credits.reset_at else "?"
+            self._reset_text = (credits.reset_at, reset)
         self.credits_text.setText(f"{credits.remaining} of {credits.limit} credits, "
-                                  f"resets {reset}")
+                                  f"resets {self._reset_text[1]}")
 
     def _countdown(self, seconds: int) -> None:
         if seconds > 0:

@@ -3,19 +3,23 @@ settings dialog, and what the app queues from its command line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import time
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from imgur_desktop.app import Application
 from imgur_desktop.core.links import LinkFormat
+from imgur_desktop.core.models import Credits
 from imgur_desktop.core.settings import Settings
 from imgur_desktop.ui.dialogs import SettingsDialog
+from imgur_desktop.ui.main_window import CREDITS_INTERVAL
 from imgur_desktop.ui.upload_model import State
 from tests.conftest import HostWithKeys
 from tests.support import images
@@ -48,11 +52,15 @@ def test_the_status_bar_shows_credits_and_their_reset_from_the_start(
     assert app.window.destination.where.text() == f"Uploading to: {where} · Anonymous"
     drop(app.window.drop_zone, file_mime(write(tmp_path, "c.png", unique_png())))
     wait_done(qtbot, app.model, 1)
-    match = CREDITS.match(app.window.credits_text.text())
-    assert match, app.window.credits_text.text()
-    remaining, limit = int(match.group(1)), int(match.group(2))
-    assert limit == 100000
-    assert remaining <= int(before.group(1)) - 10  # an upload costs ten
+
+    def remaining() -> int:
+        match = CREDITS.match(app.window.credits_text.text())
+        assert match, app.window.credits_text.text()
+        assert int(match.group(2)) == 100000
+        return int(match.group(1))
+
+    # Shown within a quarter of a second (a batch's credits are not redrawn per upload).
+    qtbot.waitUntil(lambda: remaining() <= int(before.group(1)) - 10, timeout=2_000)
     assert app.window.counts_text.text() == "0 uploading, 0 queued"
 
 
@@ -93,6 +101,34 @@ def test_when_the_limit_is_used_up_the_rest_wait_with_a_countdown(
     assert tick.args[0] > 0
     assert app.model.items[-1].state is State.QUEUED
     assert app.window.counts_text.text() == "0 uploading, 2 queued"
+
+
+def test_a_burst_of_credit_changes_redraws_the_status_bar_a_few_times(
+        qtbot: QtBot, app: Application) -> None:
+    """Two hundred uploads change the credits two hundred times; the status bar shows the
+    first at once, then the newest at most every CREDITS_INTERVAL, and always the last."""
+    qtbot.waitUntil(lambda: CREDITS.match(app.window.credits_text.text()) is not None)
+    qtbot.wait(int(CREDITS_INTERVAL * 1000) + 50)  # the connect-time credits are behind us
+    label = app.window.credits_text
+    shown: list[str] = []
+    set_text = label.setText
+
+    def counting(text: str) -> None:
+        shown.append(text)
+        set_text(text)
+
+    label.setText = counting  # type: ignore[method-assign]
+    reset = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)
+    started = time.monotonic()
+    for left in range(5000, 3000, -10):  # 200 uploads, as fast as they can come
+        app.window.show_credits(Credits(limit=100000, remaining=left, reset_at=reset))
+        QApplication.processEvents()
+    burst = time.monotonic() - started
+    assert shown[0].startswith("5000 of 100000 credits")  # the first change shows at once
+    qtbot.waitUntil(lambda: shown[-1].startswith("3010 of 100000 credits"), timeout=2_000)
+    # At most one redraw per interval while the burst lasted, plus the first and the last.
+    assert len(shown) <= burst / CREDITS_INTERVAL + 3, (len(shown), burst)
+    assert shown[-1] == f"3010 of 100000 credits, resets {reset.astimezone():%H:%M}"
 
 
 def fill_settings(link_format: str, concurrency: int,
