@@ -20,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 
+from imgur_desktop.core.priority import lower_thread_priority
+
 from .config import ServerConfig
 from .credits import Credits, CreditState
 from .oauth import OAuthProvider, SignedCaller
@@ -159,6 +161,10 @@ class UploadThreads:
             raise
 
     def _work(self) -> None:
+        # Checking images is the host's heavy work, and this host usually shares the desktop
+        # with the app that uploads to it: the window, and the host's own event loop answering
+        # requests, come first.
+        lower_thread_priority()
         while True:
             job = self._jobs.get()
             if job is None:

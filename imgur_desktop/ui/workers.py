@@ -4,15 +4,14 @@ core function, reporting through signals on a separate QObject."""
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QMetaObject, QObject, QRunnable, Qt, QThread, Signal
 
 from imgur_desktop.core.cancel import CancelToken
+from imgur_desktop.core.priority import BACKGROUND_NICE, lower_thread_priority
 
 logger = logging.getLogger(__name__)
 
@@ -20,23 +19,12 @@ Progress = Callable[[int, int], None]
 Job = Callable[[Progress, CancelToken], Any]
 
 
-# The nice value a pool thread takes when its work must not compete with uploads.
-BACKGROUND_NICE = 10
-
-
 def yield_cpu() -> None:
     """Let the calling pool thread run behind the app's other work (thumbnails, which are
     for looking at, behind uploads and a local host checking them). Linux ignores Qt's thread
     priorities under its default scheduler, so there the thread's own nice value is raised
-    (it keeps it: the pool that calls this runs nothing else). Not SCHED_IDLE: a thread that
-    may hold the interpreter lock must still get the CPU now and then."""
-    if sys.platform.startswith("linux"):
-        tid = threading.get_native_id()
-        try:
-            if os.getpriority(os.PRIO_PROCESS, tid) < BACKGROUND_NICE:
-                os.setpriority(os.PRIO_PROCESS, tid, BACKGROUND_NICE)
-        except OSError:  # not allowed here (a sandbox): run at the usual priority
-            logger.debug("could not lower the priority of thread %s", tid)
+    (it keeps it: the pool that calls this runs nothing else)."""
+    if lower_thread_priority(BACKGROUND_NICE) or sys.platform.startswith("linux"):
         return
     thread = QThread.currentThread()
     if thread is not None:

@@ -4,12 +4,19 @@ the awaiting task, no more threads than asked for, and stopping lets queued jobs
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import requests
 
-from imgur_desktop.server.host import UploadThreads
+from imgur_desktop.core.priority import BACKGROUND_NICE
+from imgur_desktop.server.host import UPLOAD_THREADS, UploadThreads
+from tests.conftest import HostWithKeys
+from tests.support import images
 
 
 def test_results_and_errors_come_back_from_other_threads() -> None:
@@ -99,3 +106,28 @@ def test_stopped_threads_take_no_more_jobs() -> None:
     threads.stop()
     with pytest.raises(RuntimeError, match="stopped"):
         asyncio.run(one())
+
+
+def _nice_of(pid: int, tid: int) -> int:
+    stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[16])  # field 19: nice
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a nice value per thread is "
+                    "Linux's; elsewhere the threads keep the usual priority")
+def test_checking_threads_run_behind_the_event_loop(make_host: Callable[..., HostWithKeys],
+                                                    ) -> None:
+    """The host shares the desktop with the app: its image checks yield the CPU to the
+    window and to its own event loop, which keeps its priority."""
+    host = make_host(users=False)
+    for n in range(3):
+        resp = requests.post(host.api + "upload.json", data={"key": host.keys.key},
+                             files={"image": (f"{n}.png", images.png())}, timeout=30)
+        assert resp.status_code == 200, resp.text
+    pid = host.host.pid
+    # Python 3.11 does not name threads for the system; the upload threads are the ones
+    # that ran the uploads, and the only ones that lower their priority.
+    tids = [int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()]
+    behind = [tid for tid in tids if _nice_of(pid, tid) >= BACKGROUND_NICE]
+    assert 1 <= len(behind) <= UPLOAD_THREADS, (len(behind), len(tids))
+    assert _nice_of(pid, pid) < BACKGROUND_NICE  # the event loop's thread
