@@ -201,36 +201,59 @@ def _new_hash(host: Host) -> str:
     return hash_
 
 
-def _write_durably(host: Host, data: bytes, ext: str) -> tuple[str, str, str]:
-    """``data`` in a new file at its final place, its bytes on disk (fsynced) before any row
-    names it: the image's hash, delete hash and path.
+def _new_image_file(host: Host, ext: str) -> tuple[str, str, str, int]:
+    """A new file at an image's final place: its hash, delete hash, path and open descriptor.
 
     The file is created with ``O_EXCL`` under its hash: a hash whose file exists is taken (an
     image's file exists as long as its row does, and any file left without a row is swept at
     start), so no query is needed, and no temporary name and rename. Until its row exists the
     file is served to no one (``Pages.file`` looks the row up first). Plain ``os`` calls on
-    strings: each system call here lets the event loop take the interpreter lock, and getting
-    it back can wait for the loop's next pause."""
+    strings: each system call lets another thread take the interpreter lock, and getting it
+    back can wait."""
     while True:
         hash_, deletehash = ids.image_and_delete_hash()
         path = host.image_file(hash_, ext)
         try:
-            fd = os.open(path, _NEW_FILE, 0o600)
+            return hash_, deletehash, path, os.open(path, _NEW_FILE, 0o600)
         except FileExistsError:
             continue
-        break
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _sync_and_close(fd: int) -> None:
     try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_or_close(fd: int, data: bytes) -> None:
+    try:
+        _write_all(fd, data)
     except BaseException:
-        _remove(path)
+        os.close(fd)
         raise
-    return hash_, deletehash, path
+
+
+def _row_for_file(host: Host, call: Call, body: UploadBody, data: bytes, fmt: ImageFormat,
+                  inspected: Inspected, drawn: tuple[str, str, str]) -> ImageRow | None:
+    """The row of an image whose file is on disk (fsynced) under the ``drawn`` hash, delete
+    hash and path; None, its file removed, when a row without a file holds that hash."""
+    hash_, deletehash, path = drawn
+    row = _row(call, body, hash_, deletehash, fmt, inspected, len(data))
+    try:
+        host.storage.insert_image(row)
+    except sqlite3.IntegrityError as exc:
+        _remove(path)
+        if "UNIQUE" not in str(exc):
+            raise
+        return None
+    return row
 
 
 def _remove(path: str) -> None:
@@ -245,8 +268,9 @@ def _sync_file(path: Path) -> int:
         return os.fstat(fh.fileno()).st_size
 
 
-def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageRow:
-    """Validate and store; runs on a worker thread."""
+def _checked(host: Host, call: Call, body: UploadBody,
+             work: list[Path]) -> tuple[Source, ImageFormat, Inspected]:
+    """The image's bytes (or file), its format and what its check found; or ApiError."""
     kind = call.params.get("type", "").strip().lower()
     if kind not in ("", *UPLOAD_TYPES):
         raise ApiError(400, "Invalid upload type: use file, base64 or url")
@@ -254,28 +278,70 @@ def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageR
     fmt: ImageFormat | None = sniff_bytes(_head(src))
     if fmt is None:
         raise ApiError(400, UNSUPPORTED_MESSAGE)
-
     try:
         inspected = inspect_image(src, fmt, max_pixels=host.config.max_image_pixels)
     except ImageRejected as exc:
         raise ApiError(400, str(exc)) from None
+    return src, fmt, inspected
 
+
+# A small PNG sent as a file is checked and stored on the event loop, and only its fsync runs
+# on an upload thread: its check (chunk CRCs, one inflate of a few hundred KB at most) costs
+# the loop less than handing the whole job to a thread and back, where each system call of
+# the job had to win the interpreter lock back from the busy loop (docs/performance.md, 8a).
+LOOP_CHECK_BYTES = 64 * 1024
+LOOP_CHECK_PIXELS = 256 * 1024  # bounds the inflate: at most 1 MB of rows (RGBA, 8 bits)
+_PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"
+
+
+def _checks_on_the_loop(call: Call, body: UploadBody) -> bool:
+    data = body.image_data
+    if (data is None or not body.image_is_file or len(data) > LOOP_CHECK_BYTES
+            or call.params.get("type", "").strip().lower() not in ("", "file")
+            or not data.startswith(_PNG_HEAD) or len(data) < 24):
+        return False
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return width * height <= LOOP_CHECK_PIXELS
+
+
+async def store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageRow:
+    """Validate and store: on an upload thread, or a small PNG on the loop (above)."""
+    if not _checks_on_the_loop(call, body):
+        return await host.in_upload_thread(_store, host, call, body, work)
+    data, fmt, inspected = _checked(host, call, body, work)
+    assert isinstance(data, bytes)  # a file field's bytes, held in memory
+    for _ in range(HASH_DRAWS):
+        hash_, deletehash, path, fd = _new_image_file(host, fmt.ext)
+        try:
+            _write_or_close(fd, data)
+            await host.in_upload_thread(_sync_and_close, fd)  # closes it, whatever happens
+            row = _row_for_file(host, call, body, data, fmt, inspected,
+                                (hash_, deletehash, path))
+        except BaseException:  # a cancelled request too: its sync has ended by now
+            _remove(path)
+            raise
+        if row is not None:
+            return row
+    raise RuntimeError("no free image hash after several draws")
+
+
+def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageRow:
+    """Validate and store; runs on a worker thread."""
+    src, fmt, inspected = _checked(host, call, body, work)
     # The bytes are on disk before any record points at them.
     if isinstance(src, bytes):
         for _ in range(HASH_DRAWS):
-            hash_, deletehash, path = _write_durably(host, src, fmt.ext)
-            row = _row(call, body, hash_, deletehash, fmt, inspected, len(src))
+            hash_, deletehash, path, fd = _new_image_file(host, fmt.ext)
             try:
-                host.storage.insert_image(row)
-            except sqlite3.IntegrityError as exc:
-                _remove(path)
-                if "UNIQUE" not in str(exc):
-                    raise
-                continue  # a row without its file holds that hash: draw another
+                _write_or_close(fd, src)
+                _sync_and_close(fd)
+                row = _row_for_file(host, call, body, src, fmt, inspected,
+                                    (hash_, deletehash, path))
             except BaseException:
                 _remove(path)
                 raise
-            return row
+            if row is not None:
+                return row
         raise RuntimeError("no free image hash after several draws")
     # A big upload is already a file (spooled as it arrived): synced, then linked into place
     # under a hash no file holds either (a link, unlike a rename, never replaces one).
@@ -371,7 +437,7 @@ async def upload(host: Host, request: Request, *, account: bool) -> Response:
         if not account:
             _check_key(host, call)
         host.spend(call, cost)
-        row = await host.in_upload_thread(_store, host, call, body, work)
+        row = await store(host, call, body, work)
         root = "images" if account else "upload"
         return host.respond(call, 200, root, image_item(row, call.links, owner=True))
     except BodyTooLarge as exc:
