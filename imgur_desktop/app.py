@@ -8,6 +8,7 @@ already on screen.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -129,8 +130,7 @@ class Application:
         # The look-up imports the API client (requests, keyring): it runs on a worker but
         # holds the interpreter lock much of the time, so it starts once the window is drawn,
         # and so does the upload engine (unless inputs named at start need it at once).
-        self._connect_when_shown = AfterFirstPaint(
-            self.window, lambda: QTimer.singleShot(0, self.window, self._after_first_paint))
+        self._connect_when_shown = AfterFirstPaint(self.window, self._first_paint_done)
         if self._inputs:
             self._queue_inputs(self._inputs)
 
@@ -144,6 +144,10 @@ class Application:
             self.window.submit(clipboard.Payload(paths=paths))
         if urls:
             self.window.submit(clipboard.Payload(urls=urls))
+
+    def _first_paint_done(self) -> None:
+        started()
+        QTimer.singleShot(0, self.window, self._after_first_paint)
 
     def _after_first_paint(self) -> None:
         """The window is on screen (one more turn of the event loop has passed, so whatever
@@ -287,6 +291,14 @@ def resolve_config_dir(args: argparse.Namespace) -> Path:
     return paths.config_dir()
 
 
+def started() -> None:
+    """The window is on screen: what start-up built stays for good (the collector need not
+    walk it again), and the cyclic collector runs again if start-up had turned it off."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def run(args: argparse.Namespace, inputs: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -297,7 +309,10 @@ def run(args: argparse.Namespace, inputs: list[str]) -> int:
     application = Application(args, inputs)
     probe = startup_probe.install(application.window)  # benchmarks only, off by default
     application.start()
-    status = app.exec()
+    try:
+        status = app.exec()
+    finally:
+        started()  # whatever happened to the first paint
     application.finish()
     del probe
     return status
