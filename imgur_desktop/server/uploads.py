@@ -285,23 +285,29 @@ def _checked(host: Host, call: Call, body: UploadBody,
     return src, fmt, inspected
 
 
-# A small PNG sent as a file is checked and stored on the event loop, and only its fsync runs
-# on an upload thread: its check (chunk CRCs, one inflate of a few hundred KB at most) costs
-# the loop less than handing the whole job to a thread and back, where each system call of
-# the job had to win the interpreter lock back from the busy loop (docs/performance.md, 8a).
+# A small PNG sent as a file is checked and written on the event loop; its fsync and its row
+# are one job on an upload thread. Its check (chunk CRCs, one inflate of at most a megabyte of
+# rows, no compressed text or profile to inflate besides) costs the loop less than handing the
+# whole job to a thread, where each system call had to win the interpreter lock back from the
+# busy loop (docs/performance.md, 8a). The database is never written from the loop: a write
+# may wait for another thread's or process's, or run a checkpoint.
 LOOP_CHECK_BYTES = 64 * 1024
-LOOP_CHECK_PIXELS = 256 * 1024  # bounds the inflate: at most 1 MB of rows (RGBA, 8 bits)
+LOOP_CHECK_ROW_BYTES = 1024 * 1024  # the image's rows, inflated: what its check reads
 _PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by PNG colour type
+_INFLATED_EXTRAS = (b"zTXt", b"iTXt", b"iCCP")  # each may inflate to a megabyte of its own
 
 
 def _checks_on_the_loop(call: Call, body: UploadBody) -> bool:
     data = body.image_data
     if (data is None or not body.image_is_file or len(data) > LOOP_CHECK_BYTES
             or call.params.get("type", "").strip().lower() not in ("", "file")
-            or not data.startswith(_PNG_HEAD) or len(data) < 24):
+            or len(data) < 26 or not data.startswith(_PNG_HEAD)
+            or any(tag in data for tag in _INFLATED_EXTRAS)):
         return False
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    return width * height <= LOOP_CHECK_PIXELS
+    bits = data[24] * _CHANNELS.get(data[25], 4)
+    return height * (1 + (width * bits + 7) // 8) <= LOOP_CHECK_ROW_BYTES
 
 
 async def store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageRow:
@@ -312,13 +318,28 @@ async def store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> I
     assert isinstance(data, bytes)  # a file field's bytes, held in memory
     for _ in range(HASH_DRAWS):
         hash_, deletehash, path, fd = _new_image_file(host, fmt.ext)
+        job: dict[str, object] = {}  # what the thread's job got to: "ran", "row"
+
+        def sync_and_record(fd: int = fd, drawn: tuple[str, str, str] = (
+                hash_, deletehash, path), job: dict[str, object] = job) -> ImageRow | None:
+            job["ran"] = True
+            _sync_and_close(fd)
+            row = job["row"] = _row_for_file(host, call, body, data, fmt, inspected, drawn)
+            return row
+
         try:
             _write_or_close(fd, data)
-            await host.in_upload_thread(_sync_and_close, fd)  # closes it, whatever happens
-            row = _row_for_file(host, call, body, data, fmt, inspected,
-                                (hash_, deletehash, path))
-        except BaseException:  # a cancelled request too: its sync has ended by now
-            _remove(path)
+            try:
+                row = await host.in_upload_thread(sync_and_record)
+            finally:
+                if "ran" not in job:  # never taken (the threads had stopped): close it here
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+        except BaseException:
+            # A cancelled request too: its job has ended by now. A row written stays, with
+            # its file: the image exists, only its answer is lost.
+            if job.get("row") is None:
+                _remove(path)
             raise
         if row is not None:
             return row

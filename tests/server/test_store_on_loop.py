@@ -1,13 +1,15 @@
-"""A small PNG sent as a file is checked and stored on the host's event loop, with only its
-fsync on an upload thread; anything whose check could take a while (big pixel counts, other
-formats, base64 text, links) is checked and stored on an upload thread as before. Either way
-the upload ends as the same file and row."""
+"""A small PNG sent as a file is checked and written on the host's event loop, with its fsync
+and its row one job on an upload thread; anything whose check could take a while (many rows,
+compressed text, other formats, base64 text, links) is checked and stored on an upload thread
+as before. Either way the upload ends as the same file and row, and a failure leaves neither
+a file nor an open descriptor."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import io
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,11 @@ import pytest
 from PIL import Image as PILImage
 from starlette.requests import Request
 
+from imgur_desktop.server import uploads
 from imgur_desktop.server.config import ServerConfig
 from imgur_desktop.server.forms import UploadBody
 from imgur_desktop.server.host import Call, Host
-from imgur_desktop.server.uploads import LOOP_CHECK_BYTES, LOOP_CHECK_PIXELS, store
+from imgur_desktop.server.uploads import LOOP_CHECK_BYTES, LOOP_CHECK_ROW_BYTES, store
 from imgur_desktop.server.wire import ApiError, Fmt
 from tests.support import images
 
@@ -37,17 +40,25 @@ def _call(params: dict[str, str] | None = None) -> Call:
     return Call(request=request, fmt=Fmt.JSON, params=params or {}, base="http://h/")
 
 
-def _png(size: tuple[int, int]) -> bytes:
+def _png(size: tuple[int, int], mode: str = "RGB", **options: Any) -> bytes:
     out = io.BytesIO()
-    PILImage.new("RGB", size, (10, 200, 30)).save(out, "PNG")
+    PILImage.new(mode, size, 30).save(out, "PNG", **options)
     return out.getvalue()
 
 
+def _png_with_text(size: tuple[int, int]) -> bytes:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "made small " * 500, zip=True)  # a zTXt chunk
+    return _png(size, pnginfo=info)
+
+
 def _store(host: Host, data: bytes, params: dict[str, str] | None = None,
-           *, as_file: bool = True) -> tuple[Any, list[str]]:
+           *, as_file: bool = True, jobs: list[str] | None = None) -> tuple[Any, list[str]]:
     """Store ``data`` as a multipart file field would bring it; the row, and the names of
     the jobs that ran on upload threads."""
-    jobs: list[str] = []
+    jobs = [] if jobs is None else jobs
     on_thread = host.in_upload_thread
 
     async def recording(fn: Callable[..., Any], /, *args: object) -> Any:
@@ -69,7 +80,7 @@ def test_a_small_png_is_checked_on_the_loop_and_only_synced_on_a_thread(host: Ho
     data = _png((64, 48))
     assert len(data) <= LOOP_CHECK_BYTES
     row, jobs = _store(host, data)
-    assert jobs == ["_sync_and_close"]
+    assert jobs == ["sync_and_record"]
     assert (row.mime, row.width, row.height, row.size) == ("image/png", 64, 48, len(data))
     assert _stored_bytes(host, row) == data
     assert host.storage.image(row.hash) == row
@@ -77,6 +88,8 @@ def test_a_small_png_is_checked_on_the_loop_and_only_synced_on_a_thread(host: Ho
 
 @pytest.mark.parametrize(("what", "data", "params", "as_file"), [
     ("many pixels in few bytes", _png((1024, 1024)), None, True),
+    ("1.4 MB of rows: 600x600 RGBA", _png((600, 600), "RGBA"), None, True),
+    ("compressed text to inflate", _png_with_text((64, 48)), None, True),
     ("a JPEG", images.raster("JPEG", (64, 48)), None, True),
     ("base64 text", base64.b64encode(_png((8, 8))), {"type": "base64"}, False),
 ])
@@ -89,14 +102,49 @@ def test_what_may_take_a_while_is_checked_on_a_thread(host: Host, what: str, dat
     assert host.storage.image(row.hash) == row
 
 
-def test_the_pixel_bound_is_the_loops_limit() -> None:
-    assert 1024 * 1024 > LOOP_CHECK_PIXELS >= 64 * 48
+def test_the_bound_is_the_rows_to_inflate_not_the_pixels(host: Host) -> None:
+    grey = _png((600, 600), "L")  # 600 x (1 + 600) bytes of rows: under the bound
+    assert 600 * 601 <= LOOP_CHECK_ROW_BYTES < 600 * (1 + 600 * 4)
+    _row, jobs = _store(host, grey)
+    assert jobs == ["sync_and_record"]
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
 
 
 def test_a_broken_small_png_is_refused_on_the_loop_and_leaves_nothing(host: Host) -> None:
     data = bytearray(_png((64, 48)))
     data[40] ^= 0xFF  # inside the image data: its CRC no longer matches
+    jobs: list[str] = []
     with pytest.raises(ApiError) as info:
-        _store(host, bytes(data))
+        _store(host, bytes(data), jobs=jobs)
     assert info.value.status == 400
+    assert jobs == []  # refused before anything went to a thread
     assert list(host.config.images_dir.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
+def test_a_failed_sync_leaves_no_file_no_row_and_no_open_file(
+        host: Host, monkeypatch: pytest.MonkeyPatch) -> None:
+    def disk_full(fd: int) -> None:
+        os.close(fd)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(uploads, "_sync_and_close", disk_full)
+    before = _open_fds()
+    with pytest.raises(OSError, match="No space left"):
+        _store(host, _png((64, 48)))
+    assert list(host.config.images_dir.iterdir()) == []
+    assert host.storage.all_image_hashes() == set()
+    assert _open_fds() == before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
+def test_an_upload_while_the_threads_stop_leaves_no_file_and_no_open_file(host: Host) -> None:
+    host._upload_threads.stop()  # the server is shutting down
+    before = _open_fds()
+    with pytest.raises(RuntimeError, match="stopped"):
+        _store(host, _png((64, 48)))
+    assert list(host.config.images_dir.iterdir()) == []
+    assert _open_fds() == before
