@@ -125,7 +125,9 @@ class UploadDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem,
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
-        return QSize(option.rect.width(), ROW_HEIGHT)
+        # No width of its own: the list stretches each row to its viewport, so a row is as
+        # wide as the window now, never as wide as it was at the last layout.
+        return QSize(1, ROW_HEIGHT)
 
     def action_rects(self, rect: QRect, item: UploadItem,
                      metrics: QFontMetrics) -> list[tuple[str, QRect]]:

@@ -136,3 +136,17 @@ def test_a_rows_news_repaints_that_row_and_nothing_else(qtbot: QtBot) -> None:
     assert counter.paints == []  # neither the scroll bar nor the frame around the rows
     assert viewport_rects, "the row was never repainted"
     assert all(row_rect.contains(rect) for rect in viewport_rects), viewport_rects
+
+
+def test_rows_follow_the_width_of_the_window(qtbot: QtBot) -> None:
+    """Rows are as wide as the list whatever its width was when they were laid out: the
+    action links at their right edge stay on screen after the window is made narrower."""
+    view, model, items = _view(qtbot, 40, on_screen=13)
+    for width in (500, 1100, 640):
+        view.resize(width, 700)
+        items[2].state = State.FAILED  # news for a row, as during a batch
+        model.changed(items[2])
+        QApplication.processEvents()
+        qtbot.waitUntil(lambda: view.visualRect(model.index(2)).width()
+                        == view.viewport().width())
+        assert not view.horizontalScrollBar().isVisible()
