@@ -260,6 +260,13 @@ def _user(row: sqlite3.Row) -> User:
     )
 
 
+# The event loop's connection (insert_image_from_loop): how long it may wait for another
+# process's write, and how many of its rows between two checkpoints (about SQLite's own
+# thousand-page autocheckpoint, for rows of this size).
+LOOP_BUSY_MS = 1000
+LOOP_ROWS_PER_CHECKPOINT = 2000
+
+
 class Storage:
     """All SQL of the host. Thread-safe: each thread gets its own connection."""
 
@@ -272,6 +279,8 @@ class Storage:
         # connection that finds the database locked sleeps in its busy handler (a millisecond
         # and more) instead of waiting exactly as long as the other write takes.
         self._writing = threading.RLock()
+        self._loop_rows = 0  # rows written by insert_image_from_loop
+        self._checkpoint_due = False
         self._migrate()
 
     # -- connections -----------------------------------------------------------------------
@@ -399,6 +408,30 @@ class Storage:
                  image.caption, image.mime, image.ext, int(image.animated), image.width,
                  image.height, image.size, image.created),
             )
+
+    def insert_image_from_loop(self, image: ImageRow) -> None:
+        """``insert_image`` for the server's event loop, which must not stall: its connection
+        never checkpoints the write-ahead log itself (a checkpoint copies pages into the
+        database and syncs it) and waits at most LOOP_BUSY_MS for another process's write.
+        Every LOOP_ROWS_PER_CHECKPOINT rows a checkpoint falls due (``checkpoint_if_due``)."""
+        if not getattr(self._local, "loop", False):
+            conn = self._conn()
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            conn.execute(f"PRAGMA busy_timeout={LOOP_BUSY_MS}")
+            self._local.loop = True
+        self.insert_image(image)
+        with self._lock:
+            self._loop_rows += 1
+            if self._loop_rows % LOOP_ROWS_PER_CHECKPOINT == 0:
+                self._checkpoint_due = True
+
+    def checkpoint_if_due(self) -> bool:
+        """On a worker thread: the checkpoint the loop's rows put off, if one is due."""
+        with self._lock:
+            due, self._checkpoint_due = self._checkpoint_due, False
+        if due:
+            self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        return due
 
     def image(self, hash_: str) -> ImageRow | None:
         row = self._conn().execute("SELECT * FROM images WHERE hash = ?", (hash_,)).fetchone()

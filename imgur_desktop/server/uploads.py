@@ -285,12 +285,12 @@ def _checked(host: Host, call: Call, body: UploadBody,
     return src, fmt, inspected
 
 
-# A small PNG sent as a file is checked and written on the event loop; its fsync and its row
-# are one job on an upload thread. Its check (chunk CRCs, one inflate of at most a megabyte of
-# rows, no compressed text or profile to inflate besides) costs the loop less than handing the
-# whole job to a thread, where each system call had to win the interpreter lock back from the
-# busy loop (docs/performance.md, 8a). The database is never written from the loop: a write
-# may wait for another thread's or process's, or run a checkpoint.
+# A small PNG sent as a file is checked, written and recorded on the event loop, and only its
+# fsync runs on an upload thread. Its check (chunk CRCs, one inflate of at most a megabyte of
+# rows, no compressed text or profile to inflate besides) and its row cost the loop less than
+# handing the whole job to a thread, where each system call had to win the interpreter lock
+# back from the busy loop (docs/performance.md, 8a). The loop's row never runs a checkpoint
+# (``Storage.insert_image_from_loop``): the thread job runs one when it falls due.
 LOOP_CHECK_BYTES = 64 * 1024
 LOOP_CHECK_ROW_BYTES = 1024 * 1024  # the image's rows, inflated: what its check reads
 _PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"
@@ -318,31 +318,32 @@ async def store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> I
     assert isinstance(data, bytes)  # a file field's bytes, held in memory
     for _ in range(HASH_DRAWS):
         hash_, deletehash, path, fd = _new_image_file(host, fmt.ext)
-        job: dict[str, object] = {}  # what the thread's job got to: "ran", "row"
+        ran: list[bool] = []
 
-        def sync_and_record(fd: int = fd, drawn: tuple[str, str, str] = (
-                hash_, deletehash, path), job: dict[str, object] = job) -> ImageRow | None:
-            job["ran"] = True
+        def sync(fd: int = fd, ran: list[bool] = ran) -> None:
+            ran.append(True)
             _sync_and_close(fd)
-            row = job["row"] = _row_for_file(host, call, body, data, fmt, inspected, drawn)
-            return row
+            host.storage.checkpoint_if_due()
 
         try:
             _write_or_close(fd, data)
             try:
-                row = await host.in_upload_thread(sync_and_record)
+                await host.in_upload_thread(sync)
             finally:
-                if "ran" not in job:  # never taken (the threads had stopped): close it here
+                if not ran:  # never taken (the threads had stopped): closed here
                     with contextlib.suppress(OSError):
                         os.close(fd)
-        except BaseException:
-            # A cancelled request too: its job has ended by now. A row written stays, with
-            # its file: the image exists, only its answer is lost.
-            if job.get("row") is None:
-                _remove(path)
+            row = _row(call, body, hash_, deletehash, fmt, inspected, len(data))
+            host.storage.insert_image_from_loop(row)
+        except sqlite3.IntegrityError as exc:
+            _remove(path)
+            if "UNIQUE" not in str(exc):
+                raise
+            continue  # a row without its file holds that hash: draw another
+        except BaseException:  # a cancelled request too: its sync has ended by now
+            _remove(path)
             raise
-        if row is not None:
-            return row
+        return row
     raise RuntimeError("no free image hash after several draws")
 
 

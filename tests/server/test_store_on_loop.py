@@ -1,8 +1,8 @@
-"""A small PNG sent as a file is checked and written on the host's event loop, with its fsync
-and its row one job on an upload thread; anything whose check could take a while (many rows,
-compressed text, other formats, base64 text, links) is checked and stored on an upload thread
-as before. Either way the upload ends as the same file and row, and a failure leaves neither
-a file nor an open descriptor."""
+"""A small PNG sent as a file is checked, written and recorded on the host's event loop,
+with only its fsync (and, now and then, a checkpoint of the database's log) on an upload
+thread; anything whose check could take a while (many rows, compressed text, other formats,
+base64 text, links) is checked and stored on an upload thread as before. Either way the upload
+ends as the same file and row, and a failure leaves neither a file nor an open descriptor."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import asyncio
 import base64
 import io
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from PIL import Image as PILImage
 from starlette.requests import Request
 
-from imgur_desktop.server import uploads
+from imgur_desktop.server import storage, uploads
 from imgur_desktop.server.config import ServerConfig
 from imgur_desktop.server.forms import UploadBody
 from imgur_desktop.server.host import Call, Host
@@ -80,10 +81,31 @@ def test_a_small_png_is_checked_on_the_loop_and_only_synced_on_a_thread(host: Ho
     data = _png((64, 48))
     assert len(data) <= LOOP_CHECK_BYTES
     row, jobs = _store(host, data)
-    assert jobs == ["sync_and_record"]
+    assert jobs == ["sync"]
     assert (row.mime, row.width, row.height, row.size) == ("image/png", 64, 48, len(data))
     assert _stored_bytes(host, row) == data
     assert host.storage.image(row.hash) == row
+    # The loop's own connection never checkpoints (that copies pages and syncs the file).
+    assert host.storage._conn().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+
+
+def test_the_checkpoint_the_loop_puts_off_runs_on_a_thread(
+        host: Host, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(storage, "LOOP_ROWS_PER_CHECKPOINT", 3)
+    ran: list[tuple[bool, str]] = []
+    due = host.storage.checkpoint_if_due
+
+    def recording() -> bool:
+        done = due()
+        ran.append((done, threading.current_thread().name))
+        return done
+
+    monkeypatch.setattr(host.storage, "checkpoint_if_due", recording)
+    for n in range(5):
+        _store(host, _png((32 + n, 24)))
+    # Due after the third row; run by the fourth upload's job, on an upload thread.
+    assert [done for done, _ in ran] == [False, False, False, True, False]
+    assert all(name.startswith("upload_") for _, name in ran)
 
 
 @pytest.mark.parametrize(("what", "data", "params", "as_file"), [
@@ -106,7 +128,7 @@ def test_the_bound_is_the_rows_to_inflate_not_the_pixels(host: Host) -> None:
     grey = _png((600, 600), "L")  # 600 x (1 + 600) bytes of rows: under the bound
     assert 600 * 601 <= LOOP_CHECK_ROW_BYTES < 600 * (1 + 600 * 4)
     _row, jobs = _store(host, grey)
-    assert jobs == ["sync_and_record"]
+    assert jobs == ["sync"]
 
 
 def _open_fds() -> int:
