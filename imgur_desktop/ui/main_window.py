@@ -6,7 +6,6 @@ the window opens as fast as a bare one; the album browser opens in a window of i
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +32,7 @@ from imgur_desktop.core.settings import Settings
 from .destination_bar import DestinationBar
 from .drop_zone import DropZone
 from .first_paint import AfterFirstPaint
+from .throttle import Throttle
 from .upload_model import LookRole, State, UploadItem, UploadListModel
 
 # What the first paint does not show is built, and its module imported, when first needed:
@@ -81,8 +81,7 @@ class MainWindow(QMainWindow):
         self._save_settings = save_settings
         self._qsettings = qsettings
         self._credits: object = None  # the newest credits, shown or about to be
-        self._credits_shown_at = -CREDITS_INTERVAL
-        self._credits_timer: QTimer | None = None
+        self._credits_news = Throttle(CREDITS_INTERVAL, self._show_credits_now, self)
         self._reset_text: tuple[object, str] = (None, "?")  # reset time -> "HH:MM"
         self.setWindowTitle("imgur-desktop")
         self.resize(960, 640)
@@ -473,23 +472,13 @@ class MainWindow(QMainWindow):
     def show_credits(self, credits: object) -> None:
         """At once, then at most every CREDITS_INTERVAL with the newest credits."""
         self._credits = credits
-        wait = self._credits_shown_at + CREDITS_INTERVAL - time.monotonic()
-        if wait <= 0:
-            self._show_credits_now()
-            return
-        if self._credits_timer is None:
-            self._credits_timer = QTimer(self)
-            self._credits_timer.setSingleShot(True)
-            self._credits_timer.timeout.connect(self._show_credits_now)
-        if not self._credits_timer.isActive():
-            self._credits_timer.start(max(1, int(wait * 1000)))
+        self._credits_news.news("credits")
 
-    def _show_credits_now(self) -> None:
+    def _show_credits_now(self, _key: object = None) -> None:
         from imgur_desktop.core.models import Credits
 
         credits = self._credits
         assert isinstance(credits, Credits)
-        self._credits_shown_at = time.monotonic()
         if self._reset_text[0] != credits.reset_at:  # the same for a whole window of credits
             reset = credits.reset_at.astimezone().strftime("%H:%M") if credits.reset_at else "?"
             self._reset_text = (credits.reset_at, reset)

@@ -58,6 +58,7 @@ from imgur_desktop.core.links import LinkFormat, format_link
 from imgur_desktop.core.messages import describe
 from imgur_desktop.core.models import Album, Image, UploadMeta
 
+from .throttle import Throttle
 from .upload_model import State, UploadItem, UploadListModel
 from .workers import Worker, yield_cpu
 
@@ -161,7 +162,6 @@ class _Batch:
     album_tries: int = 0  # failed attempts at making or filling the album, in a row
     ledger_id: str | None = None  # its row in the ledger's batches (when it has an album)
     earlier: list[str] = field(default_factory=list)  # hashes sent before a restart
-    copied_at: float = -1e9  # time.monotonic() of the last copy of its links
 
 
 def expand_folder(folder: Path) -> tuple[list[Path], int]:
@@ -254,10 +254,10 @@ class UploadQueue(QObject):
         # Reading a dropped folder and encoding a pasted picture: work an upload waits for.
         self.prep_pool = QThreadPool(self)
         self.prep_pool.setMaxThreadCount(1)
-        self.progress_interval = PROGRESS_INTERVAL
-        self._progress_shown: dict[int, float] = {}  # row id -> when its bar was last redrawn
-        self._progress_late: dict[int, UploadItem] = {}  # rows with news not drawn yet
-        self._progress_timer = self._one_shot(self._show_late_progress)
+        # News comes per block sent (64-512 KB, sized to the link); a row's bar is redrawn no
+        # more often than the eye can follow, so a fast upload is not slowed by repainting
+        # its own progress, and the last news always shows.
+        self._bars = Throttle(PROGRESS_INTERVAL, self._show_progress, self)
         self.copy_text = copy_text
         self.client: V2Client | None = None
         self.album_target = AlbumTarget()
@@ -271,8 +271,7 @@ class UploadQueue(QObject):
         self._running: dict[int, Worker] = {}
         self._thumbs_asked: set[int] = set()  # rows whose thumbnail was made or is on its way
         self._thumbs_waiting: list[Worker] = []
-        self._copies_due: set[int] = set()  # batches whose links wait for their next copy
-        self._copy_timer = self._one_shot(self._copy_due)
+        self._copies = Throttle(COPY_INTERVAL, self._copy_links_now, self)  # by batch id
         self._thumb_timer = self._one_shot(self._start_thumbnails, THUMBNAIL_DELAY_MS)
         self._batches: dict[int, _Batch] = {}
         self._next_batch = 1
@@ -708,8 +707,7 @@ class UploadQueue(QObject):
         if item.cancel is not token:
             return False  # an earlier attempt, cancelled; the row was retried since
         self._running.pop(item.id, None)
-        self._progress_shown.pop(item.id, None)
-        self._progress_late.pop(item.id, None)
+        self._bars.forget(item)
         return item.state is State.UPLOADING
 
     def _progress(self, item: UploadItem, token: CancelToken, sent: int, total: int) -> None:
@@ -717,27 +715,21 @@ class UploadQueue(QObject):
             item.sent, item.total = sent, total
             if item.size is None:
                 item.size = total
-            # News comes per block sent (64-512 KB, sized to the link); the bar is redrawn
-            # no more often than the eye can follow (and the last piece always shows), so a
-            # fast upload is not slowed by repainting its own progress.
-            now = time.monotonic()
-            if (sent >= total
-                    or now - self._progress_shown.get(item.id, 0.0) >= self.progress_interval):
-                self._progress_shown[item.id] = now
-                self._progress_late.pop(item.id, None)
-                self.model.changed(item, look_only=True)
-            else:  # shown a moment later if no more news comes (a stall after a burst)
-                self._progress_late[item.id] = item
-                if not self._progress_timer.isActive():
-                    self._progress_timer.start(max(1, int(self.progress_interval * 1000)))
+            self._bars.news(item, now=sent >= total)
 
-    def _show_late_progress(self) -> None:
-        late, self._progress_late = self._progress_late, {}
-        now = time.monotonic()
-        for item in late.values():
-            if item.state is State.UPLOADING:
-                self._progress_shown[item.id] = now
-                self.model.changed(item, look_only=True)
+    def _show_progress(self, item: object) -> None:
+        assert isinstance(item, UploadItem)
+        if item.state is State.UPLOADING:
+            self.model.changed(item, look_only=True)
+
+    @property
+    def progress_interval(self) -> float:
+        """Seconds between two redraws of a row's bar."""
+        return self._bars.interval
+
+    @progress_interval.setter
+    def progress_interval(self, seconds: float) -> None:
+        self._bars.interval = seconds
 
     def _finished(self, item: UploadItem, token: CancelToken, client: V2Client,
                   image: object) -> None:
@@ -942,19 +934,13 @@ class UploadQueue(QObject):
         batch = self._batches.get(batch_id)
         if batch is None or batch.album.kind == "new":
             return  # a new album's link is copied when the album exists
-        wait = batch.copied_at + COPY_INTERVAL - time.monotonic()
-        if wait > 0 and not all(i.state.finished for i in batch.items):
-            self._copies_due.add(batch_id)
-            if not self._copy_timer.isActive():
-                self._copy_timer.start(max(1, int(wait * 1000)))
-            return
-        self._copies_due.discard(batch_id)
-        batch.copied_at = time.monotonic()
-        self._copy(self.links_of([i for i in batch.items if i.state is State.DONE]))
+        self._copies.news(batch_id, now=lambda: all(i.state.finished for i in batch.items))
 
-    def _copy_due(self) -> None:
-        for batch_id in list(self._copies_due):
-            self._copy_batch_links(batch_id)
+    def _copy_links_now(self, batch_id: object) -> None:
+        assert isinstance(batch_id, int)
+        batch = self._batches.get(batch_id)
+        if batch is not None:
+            self._copy(self.links_of([i for i in batch.items if i.state is State.DONE]))
 
     def _after_item(self, item: UploadItem) -> None:
         batch = self._batches.get(item.batch)
