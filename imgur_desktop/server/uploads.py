@@ -16,7 +16,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -219,12 +219,6 @@ def _new_image_file(host: Host, ext: str) -> tuple[str, str, str, int]:
             continue
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
 def _sync_and_close(fd: int) -> None:
     try:
         os.fsync(fd)
@@ -234,26 +228,25 @@ def _sync_and_close(fd: int) -> None:
 
 def _write_or_close(fd: int, data: bytes) -> None:
     try:
-        _write_all(fd, data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
     except BaseException:
         os.close(fd)
         raise
 
 
-def _row_for_file(host: Host, call: Call, body: UploadBody, data: bytes, fmt: ImageFormat,
-                  inspected: Inspected, drawn: tuple[str, str, str]) -> ImageRow | None:
-    """The row of an image whose file is on disk (fsynced) under the ``drawn`` hash, delete
-    hash and path; None, its file removed, when a row without a file holds that hash."""
-    hash_, deletehash, path = drawn
-    row = _row(call, body, hash_, deletehash, fmt, inspected, len(data))
+def _recorded(insert: Callable[[ImageRow], None], row: ImageRow, path: str) -> bool:
+    """Whether ``row`` (its file on disk at ``path``) was written; False, its file removed,
+    when a row without a file holds its hash: the caller draws another."""
     try:
-        host.storage.insert_image(row)
+        insert(row)
     except sqlite3.IntegrityError as exc:
         _remove(path)
         if "UNIQUE" not in str(exc):
             raise
-        return None
-    return row
+        return False
+    return True
 
 
 def _remove(path: str) -> None:
@@ -334,16 +327,12 @@ async def store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> I
                     with contextlib.suppress(OSError):
                         os.close(fd)
             row = _row(call, body, hash_, deletehash, fmt, inspected, len(data))
-            host.storage.insert_image_from_loop(row)
-        except sqlite3.IntegrityError as exc:
-            _remove(path)
-            if "UNIQUE" not in str(exc):
-                raise
-            continue  # a row without its file holds that hash: draw another
+            recorded = _recorded(host.storage.insert_image_from_loop, row, path)
         except BaseException:  # a cancelled request too: its sync has ended by now
             _remove(path)
             raise
-        return row
+        if recorded:
+            return row
     raise RuntimeError("no free image hash after several draws")
 
 
@@ -357,12 +346,12 @@ def _store(host: Host, call: Call, body: UploadBody, work: list[Path]) -> ImageR
             try:
                 _write_or_close(fd, src)
                 _sync_and_close(fd)
-                row = _row_for_file(host, call, body, src, fmt, inspected,
-                                    (hash_, deletehash, path))
+                row = _row(call, body, hash_, deletehash, fmt, inspected, len(src))
+                recorded = _recorded(host.storage.insert_image, row, path)
             except BaseException:
                 _remove(path)
                 raise
-            if row is not None:
+            if recorded:
                 return row
         raise RuntimeError("no free image hash after several draws")
     # A big upload is already a file (spooled as it arrived): synced, then linked into place
